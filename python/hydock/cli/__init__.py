@@ -1,0 +1,1 @@
+"""The `hydock` command line: click commands that translate flags into engine calls."""

@@ -1,0 +1,67 @@
+"""Entry point of the `hydock` CLI: the command group, global options and the one error mapping."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from hydock import __version__
+
+CONTEXT = {"help_option_names": ["--help"], "max_content_width": 120}
+
+# Docker exits 125 when the docker command itself fails (bad flag, daemon error).
+USAGE_EXIT = 125
+
+
+class DockerStyleGroup(click.Group):
+    """Maps every error to one line on stderr and Docker's exit codes, in one place."""
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **kwargs: Any) -> Any:
+        from hydock.errors import HydockError
+
+        try:
+            result = super().main(args, prog_name, standalone_mode=False, **kwargs)
+        except click.exceptions.NoSuchOption as exc:
+            click.echo(f"unknown flag: {exc.option_name}\nSee '{_command_path(exc)} --help'.", err=True)
+            sys.exit(USAGE_EXIT)
+        except click.UsageError as exc:
+            click.echo(f"{_command_path(exc)}: {exc.format_message()}\nSee '{_command_path(exc)} --help'.", err=True)
+            sys.exit(USAGE_EXIT)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            sys.exit(130)
+        except click.ClickException as exc:
+            click.echo(f"hydock: {exc.format_message()}", err=True)
+            sys.exit(USAGE_EXIT)
+        except HydockError as exc:
+            click.echo(f"Error response from daemon: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            sys.exit(141)
+        # Without standalone mode, click returns the code of an Exit raised by a command.
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _command_path(exc: click.UsageError) -> str:
+    return exc.ctx.command_path if exc.ctx else "hydock"
+
+
+@click.group(cls=DockerStyleGroup, context_settings=CONTEXT)
+@click.version_option(__version__, "--version", "-v", message="hydock version %(version)s")
+@click.option("--root", envvar="HYDOCK_ROOT", default=None, help="Root of the store [default: /var/lib/hydock].")
+@click.pass_context
+def cli(ctx: click.Context, root: str | None) -> None:
+    """A Docker-compatible container engine."""
+    ctx.obj = root
+
+
+def main() -> None:
+    from hydock.cli import container_commands, image_commands
+
+    image_commands.register(cli)
+    container_commands.register(cli)
+    cli.main(prog_name="hydock")

@@ -1,0 +1,100 @@
+"""The flags `run` and `create` share, turned into the engine's RunOptions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import click
+
+from hydock.errors import InvalidArgument
+
+RUN_CONTEXT = {"help_option_names": ["--help"], "allow_interspersed_args": False}
+
+
+def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorates `run` and `create` with Docker's container flags."""
+    options = [
+        click.option("--name", help="Assign a name to the container"),
+        click.option("-e", "--env", multiple=True, help="Set environment variables"),
+        click.option("--env-file", multiple=True, help="Read in a file of environment variables"),
+        click.option("-w", "--workdir", help="Working directory inside the container"),
+        click.option("-u", "--user", help="Username or UID (format: <name|uid>[:<group|gid>])"),
+        click.option("-h", "--hostname", help="Container host name"),
+        click.option("--entrypoint", help="Overwrite the default ENTRYPOINT of the image"),
+        click.option("-l", "--label", multiple=True, help="Set meta data on a container"),
+        click.option("-m", "--memory", help="Memory limit"),
+        click.option("--cpus", help="Number of CPUs"),
+        click.option("-c", "--cpu-shares", type=int, default=0, help="CPU shares (relative weight)"),
+        click.option("--pids-limit", type=int, default=None, help="Tune container pids limit (set -1 for unlimited)"),
+        click.option("--read-only", is_flag=True, help="Mount the container's root filesystem as read only"),
+        click.option("--network", "--net", default="bridge", help="Connect a container to a network"),
+        click.option("--init", is_flag=True, help="Run an init inside the container that forwards signals and reaps processes"),
+        click.option("--privileged", is_flag=True, help="Give extended privileges to this container"),
+        click.option("--cap-add", multiple=True, help="Add Linux capabilities"),
+        click.option("--cap-drop", multiple=True, help="Drop Linux capabilities"),
+        click.option("--rm", "remove", is_flag=True, help="Automatically remove the container when it exits"),
+        click.argument("image"),
+        click.argument("command", nargs=-1, type=click.UNPROCESSED),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read_env_file(path: str) -> list[str]:
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError as exc:
+        raise InvalidArgument(f"open {path}: {exc.strerror.lower() if exc.strerror else exc}") from None
+    env = []
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key = line.partition("=")[0]
+        if not key or any(c.isspace() for c in key):
+            raise InvalidArgument(f"{path}:{number}: variable '{key}' contains whitespaces")
+        env.append(line)
+    return env
+
+
+def _nano_cpus(text: str) -> int:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise InvalidArgument(f'invalid argument "{text}" for "--cpus" flag: failed to parse {text} as a rational number') from None
+    nano = value * 1_000_000_000
+    if nano != nano.to_integral_value() or nano < 0:
+        raise InvalidArgument(f'invalid argument "{text}" for "--cpus" flag: value is too precise')
+    return int(nano)
+
+
+def run_options(params: dict[str, Any]):  # -> RunOptions, imported lazily to keep start-up lean
+    from hydock.engine.records import RunOptions
+    from hydock.units import parse_bytes
+
+    env = [e for path in params["env_file"] for e in _read_env_file(path)] + list(params["env"])
+    labels = dict(label.partition("=")[::2] for label in params["label"])
+    return RunOptions(
+        name=params["name"],
+        env=env,
+        workdir=params["workdir"],
+        user=params["user"],
+        hostname=params["hostname"],
+        entrypoint=[params["entrypoint"]] if params["entrypoint"] is not None else None,
+        labels=labels,
+        memory=parse_bytes(params["memory"]) if params["memory"] else 0,
+        nano_cpus=_nano_cpus(params["cpus"]) if params["cpus"] else 0,
+        cpu_shares=params["cpu_shares"],
+        pids_limit=params["pids_limit"],
+        read_only=params["read_only"],
+        network=params["network"],
+        init=params["init"],
+        privileged=params["privileged"],
+        cap_add=list(params["cap_add"]),
+        cap_drop=list(params["cap_drop"]),
+        auto_remove=params["remove"],
+    )

@@ -1,0 +1,23 @@
+"""The engine: every operation hydock offers, implemented once; the CLI and the daemon call it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hydock.engine.containers import ContainerService
+from hydock.engine.images import ImageService
+from hydock.engine.models import ContainerCollection, ImageCollection
+from hydock.store import Store, default_root
+
+
+class Engine:
+    """In-process engine over a store root: `Engine(root=...).containers.run("img", ["true"])`."""
+
+    def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
+        self.root = Path(root) if root is not None else default_root()
+        self.store = Store(self.root)
+        self.image_service = ImageService(self.store)
+        self.container_service = ContainerService(self.store, self.image_service)
+        self.images = ImageCollection(self.image_service)
+        self.containers = ContainerCollection(self.container_service)

@@ -1,0 +1,466 @@
+"""Container operations: create, start, wait, stop, kill, remove, list, inspect, logs, stats."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+import select
+import shutil
+import signal as signal_module
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import msgspec
+
+from hydock.engine.images import ImageService
+from hydock.engine.names import NameRegistry
+from hydock.engine.records import ContainerConfig, ContainerRecord, ContainerState, GraphDriver, HostConfig, RunOptions
+from hydock.errors import Conflict, ContainerNotFound, InvalidArgument
+from hydock.runtime import native
+from hydock.runtime.build_spec import SpecInputs, build_spec
+from hydock.runtime.defaults import DEFAULT_PATH
+from hydock.runtime.etc_files import write_etc_files
+from hydock.runtime.processes import is_alive
+from hydock.runtime.users import resolve_user
+from hydock.store import Store
+from hydock.store.atomic import write_atomic
+from hydock.timeutil import now_rfc3339
+
+_record_decoder = msgspec.json.Decoder(ContainerRecord)
+_state_decoder = msgspec.json.Decoder(ContainerState)
+_log_entry_decoder = msgspec.json.Decoder(dict[str, str])
+_HEX = set("0123456789abcdef")
+CGROUP_PARENT = "hydock"
+
+
+class Started(msgspec.Struct):
+    """A container just started; `status_fd` will carry its exit status (see runtime.native)."""
+
+    id: str
+    name: str
+    pid: int
+    status_fd: int
+
+
+def parse_signal(name: str | int) -> int:
+    if isinstance(name, int) or str(name).isdigit():
+        return int(name)
+    text = str(name).upper()
+    text = text if text.startswith("SIG") else f"SIG{text}"
+    try:
+        return int(signal_module.Signals[text])
+    except KeyError:
+        raise InvalidArgument(f"Invalid signal: {name}") from None
+
+
+def _merge_env(image_env: list[str], extra: list[str]) -> list[str]:
+    env: dict[str, str] = {}
+    for item in [*image_env, *extra]:
+        key, sep, value = item.partition("=")
+        if sep:
+            env[key] = value
+        elif key in os.environ:
+            env[key] = os.environ[key]
+    return [f"{k}={v}" for k, v in env.items()]
+
+
+class ContainerService:
+    def __init__(self, store: Store, images: ImageService) -> None:
+        self.store = store
+        self.images = images
+        self.dir = store.root / "containers"
+        self.names = NameRegistry(self.dir)
+
+    # --- lookup -----------------------------------------------------------------------------
+
+    def _path(self, container_id: str) -> Path:
+        return self.dir / container_id
+
+    def resolve(self, name: str) -> str:
+        """Full ID for an ID, a name, or a unique ID prefix (Docker's order)."""
+        if len(name) == 64 and (self.dir / name / "container.json").exists():
+            return name
+        owner = self.names.lookup(name)
+        if owner is not None and (self.dir / owner).exists():
+            return owner
+        if name and set(name) <= _HEX:
+            matches = [p.name for p in self.dir.iterdir() if p.name.startswith(name) and len(p.name) == 64]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise Conflict(f"Multiple IDs found with provided prefix: {name}")
+        raise ContainerNotFound(f"No such container: {name}")
+
+    def _read_record(self, container_id: str) -> ContainerRecord:
+        path = self._path(container_id)
+        try:
+            record = _record_decoder.decode((path / "container.json").read_bytes())
+        except FileNotFoundError:
+            raise ContainerNotFound(f"No such container: {container_id}") from None
+        record.state = self._current_state(path)
+        return record
+
+    def _current_state(self, path: Path) -> ContainerState:
+        """The engine's record (state.json) overlaid with what the shim wrote, and which processes live.
+
+        The shim writes shim.json once the container runs and exit.json when it has gone, so the
+        truth survives whoever started the container.
+        """
+        try:
+            state = _state_decoder.decode((path / "state.json").read_bytes())
+        except FileNotFoundError:
+            return ContainerState()
+        shim = native.load_shim_file(path / "shim.json")
+        if shim is None:
+            return state
+        state.pid, state.shim_pid, state.pid_start, state.shim_start = shim.pid, shim.shim_pid, shim.pid_start, shim.shim_start
+        state.started_at, state.error = shim.started_at, ""
+        exited = native.load_exit_file(path / "exit.json")
+        if exited is None and (is_alive(shim.shim_pid, shim.shim_start) or is_alive(shim.pid, shim.pid_start)):
+            state.status, state.running = "running", True
+            return state
+        if exited is None:
+            # The shim writes the exit file before it exits: look again in case it just did.
+            exited = native.load_exit_file(path / "exit.json")
+        if exited is None:
+            # Neither the shim's record nor a live process: it died unobserved (e.g. a reboot).
+            exited = native.ExitStatus(255, False, state.started_at)
+            state.error = "container exited while its supervisor was not running"
+        state.status, state.running, state.pid = "exited", False, 0
+        state.exit_code, state.oom_killed, state.finished_at = exited.exit_code, exited.oom_killed, exited.finished_at
+        return state
+
+    def inspect(self, name: str) -> ContainerRecord:
+        return self._read_record(self.resolve(name))
+
+    def list(self, *, all: bool = False) -> list[ContainerRecord]:
+        records = []
+        for path in self.dir.iterdir():
+            if len(path.name) != 64:
+                continue
+            try:
+                record = self._read_record(path.name)
+            except ContainerNotFound:
+                continue
+            if all or record.state.running:
+                records.append(record)
+        records.sort(key=lambda r: r.created, reverse=True)
+        return records
+
+    @contextmanager
+    def _locked(self, container_id: str) -> Iterator[None]:
+        fd = os.open(self._path(container_id) / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _write_state(self, container_id: str, state: ContainerState) -> None:
+        write_atomic(self._path(container_id) / "state.json", msgspec.json.encode(state), durable=False)
+
+    # --- create and start ---------------------------------------------------------------------
+
+    def create(self, image: str, command: list[str] | None = None, options: RunOptions | None = None) -> ContainerRecord:
+        options = options or RunOptions()
+        image_id = self.images.resolve(image)
+        image_config = self.images.config(image_id).config
+        if options.entrypoint is not None:
+            entrypoint, cmd = [e for e in options.entrypoint if e], list(command or [])
+        else:
+            entrypoint = list(image_config.entrypoint or [])
+            cmd = list(command) if command else list(image_config.cmd or [])
+        args = entrypoint + cmd
+        if not args:
+            raise InvalidArgument("No command specified")
+        if options.network not in ("bridge", "default", "none", "host"):
+            raise InvalidArgument(f"network {options.network} not found")
+        env = _merge_env(image_config.env or [], options.env)
+        if not any(e.startswith("PATH=") for e in env):
+            env.insert(0, f"PATH={DEFAULT_PATH}")
+
+        container_id = secrets.token_hex(32)
+        name = self.names.reserve(options.name, container_id)
+        path = self._path(container_id)
+        try:
+            for sub in ("upper", "work", "merged"):
+                (path / sub).mkdir(parents=True)
+            host_network = options.network == "host"
+            hostname = options.hostname or (socket.gethostname() if host_network else container_id[:12])
+            write_etc_files(path, hostname=hostname, host_network=host_network)
+            lowers = self.images.lower_dirs(image_id)
+            record = ContainerRecord(
+                id=container_id,
+                created=now_rfc3339(),
+                path=args[0],
+                args=args[1:],
+                image=image_id,
+                name=f"/{name}",
+                config=ContainerConfig(
+                    hostname=hostname,
+                    user=options.user if options.user is not None else image_config.user,
+                    env=env,
+                    cmd=cmd or None,
+                    image=image,
+                    working_dir=options.workdir or image_config.working_dir or "",
+                    entrypoint=entrypoint or None,
+                    labels={**(image_config.labels or {}), **options.labels},
+                    stop_signal=image_config.stop_signal,
+                ),
+                host_config=HostConfig(
+                    network_mode=options.network,
+                    auto_remove=options.auto_remove,
+                    privileged=options.privileged,
+                    readonly_rootfs=options.read_only,
+                    init=options.init or None,
+                    cap_add=options.cap_add or None,
+                    cap_drop=options.cap_drop or None,
+                    memory=options.memory,
+                    nano_cpus=options.nano_cpus,
+                    cpu_shares=options.cpu_shares,
+                    pids_limit=options.pids_limit,
+                ),
+                graph_driver=GraphDriver(
+                    "overlay2",
+                    {
+                        "LowerDir": ":".join(str(p) for p in lowers),
+                        "UpperDir": str(path / "upper"),
+                        "WorkDir": str(path / "work"),
+                        "MergedDir": str(path / "merged"),
+                    },
+                ),
+                resolv_conf_path=str(path / "resolv.conf"),
+                hostname_path=str(path / "hostname"),
+                hosts_path=str(path / "hosts"),
+                log_path=str(path / f"{container_id}-json.log"),
+            )
+            write_atomic(path / "container.json", msgspec.json.encode(record), durable=False)
+            self._write_state(container_id, ContainerState())
+        except BaseException:
+            self.names.release(name)
+            shutil.rmtree(path, ignore_errors=True)
+            raise
+        return record
+
+    def start(self, name: str, *, stdout_fd: int | None = None, stderr_fd: int | None = None) -> Started | None:
+        """Start a created or exited container; None if it was already running (Docker's 304)."""
+        container_id = self.resolve(name)
+        with self._locked(container_id):
+            record = self._read_record(container_id)
+            if record.state.running:
+                return None
+            return self._start_locked(record, stdout_fd, stderr_fd)
+
+    def _start_locked(self, record: ContainerRecord, stdout_fd: int | None, stderr_fd: int | None) -> Started:
+        path = self._path(record.id)
+        merged = path / "merged"
+        for stale in ("shim.json", "exit.json"):
+            (path / stale).unlink(missing_ok=True)
+        lowers = [Path(p) for p in record.graph_driver.data["LowerDir"].split(":")]
+        native.mount_rootfs(lowers, path / "upper", path / "work", merged)
+        try:
+            started = self._launch(record, path, merged, stdout_fd, stderr_fd)
+        except BaseException as exc:
+            native.unmount(merged)
+            exit_code = getattr(exc, "exit_code", 125)
+            self._write_state(record.id, ContainerState(status="created", exit_code=exit_code, error=str(exc)))
+            raise
+        return Started(record.id, record.name, started.pid, started.status_fd)
+
+    def _launch(self, record: ContainerRecord, path: Path, merged: Path, stdout_fd: int | None, stderr_fd: int | None):
+        config, host = record.config, record.host_config
+        cwd = config.working_dir or "/"
+        workdir = merged / cwd.lstrip("/")
+        if not workdir.is_dir():
+            workdir.mkdir(parents=True, exist_ok=True)
+        user = resolve_user(merged, config.user)
+        inputs = SpecInputs(
+            args=[record.path, *record.args],
+            env=[config.env[0], f"HOSTNAME={config.hostname}", *config.env[1:]]
+            if config.env and config.env[0].startswith("PATH=")
+            else [f"HOSTNAME={config.hostname}", *config.env],
+            cwd=cwd,
+            user=user,
+            hostname=config.hostname,
+            rootfs=str(merged),
+            container_dir=path,
+            cgroup=f"{CGROUP_PARENT}/{record.id}",
+            network=host.network_mode,
+            read_only=host.readonly_rootfs,
+            privileged=host.privileged,
+            cap_add=host.cap_add or [],
+            cap_drop=host.cap_drop or [],
+            memory=host.memory,
+            nano_cpus=host.nano_cpus,
+            cpu_shares=host.cpu_shares,
+            pids_limit=host.pids_limit,
+        )
+        write_atomic(path / "config.json", msgspec.json.encode(build_spec(inputs)), durable=False)
+        return native.start_shim(
+            shim_dir=self.store.root / "bin",
+            bundle=path,
+            container_id=record.id,
+            cgroup=inputs.cgroup,
+            log=Path(record.log_path),
+            exit_file=path / "exit.json",
+            rootfs=merged,
+            init=bool(host.init),
+            auto_remove=host.auto_remove,
+            stdout_fd=stdout_fd,
+            stderr_fd=stderr_fd,
+        )
+
+    # --- waiting and signalling -----------------------------------------------------------------
+
+    def wait(self, name: str, timeout: float | None = None) -> ContainerState:
+        """Block until the container is not running; its final state. Waits forever by default."""
+        container_id = self.resolve(name)
+        path = self._path(container_id)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            state = self._current_state(path)
+            if not state.running:
+                return state
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                return state
+            self._wait_process(state, remaining)
+
+    @staticmethod
+    def _wait_process(state: ContainerState, timeout: float | None) -> None:
+        """Sleep until the shim (or, without one, the container) exits, or `timeout` passes."""
+        try:
+            pidfd = os.pidfd_open(state.shim_pid or state.pid)
+        except (ProcessLookupError, OSError):
+            time.sleep(0.01)
+            return
+        try:
+            select.select([pidfd], [], [], 0.5 if timeout is None else min(timeout, 0.5))
+        finally:
+            os.close(pidfd)
+
+    def wait_started(self, started: Started) -> native.ExitStatus:
+        """The exit of a container this process started, read from its shim's status pipe."""
+        exited = native.read_exit(started.status_fd)
+        if exited is None:
+            state = self.wait(started.id)
+            exited = native.ExitStatus(state.exit_code, state.oom_killed, state.finished_at)
+        if not self._path(started.id).exists():
+            self.names.release(started.name)
+        return exited
+
+    def kill(self, name: str, signal: str | int = "KILL") -> None:
+        signum = parse_signal(signal)
+        container_id = self.resolve(name)
+        state = self._current_state(self._path(container_id))
+        if not state.running:
+            raise Conflict(f"Container {container_id} is not running")
+        try:
+            os.kill(state.pid, signum)
+        except ProcessLookupError:
+            pass
+
+    def stop(self, name: str, timeout: int | None = None) -> None:
+        container_id = self.resolve(name)
+        record = self._read_record(container_id)
+        if not record.state.running:
+            return
+        wait = 10 if timeout is None else timeout
+        try:
+            os.kill(record.state.pid, parse_signal(record.config.stop_signal or "SIGTERM"))
+        except ProcessLookupError:
+            pass
+        if wait >= 0 and not self.wait(container_id, timeout=wait).running:
+            return
+        if self._current_state(self._path(container_id)).running:
+            try:
+                os.kill(record.state.pid, signal_module.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self.wait(container_id)
+
+    # --- removal ----------------------------------------------------------------------------
+
+    def remove(self, name: str, *, force: bool = False) -> None:
+        container_id = self.resolve(name)
+        record = self._read_record(container_id)
+        if record.state.running:
+            if not force:
+                raise Conflict(
+                    f"You cannot remove a running container {container_id}. "
+                    "Stop the container before attempting removal or force remove"
+                )
+            self.kill(container_id, "KILL")
+            self.wait(container_id)
+        path = self._path(container_id)
+        # The shim unmounts and removes the cgroup itself; only clean up after one that died.
+        self._wait_shim_gone(record.state)
+        merged = path / "merged"
+        if os.path.ismount(merged):
+            native.unmount(merged)
+        native.destroy_cgroup(f"{CGROUP_PARENT}/{container_id}")
+        self.names.release(record.name)
+        doomed = self.dir / f".rm-{container_id}"
+        try:
+            os.rename(path, doomed)
+        except FileNotFoundError:
+            return  # an auto-removed container's shim got there first
+        shutil.rmtree(doomed)
+
+    @staticmethod
+    def _wait_shim_gone(state: ContainerState, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while is_alive(state.shim_pid, state.shim_start) and time.monotonic() < deadline:
+            ContainerService._wait_process(state, deadline - time.monotonic())
+
+    # --- output -------------------------------------------------------------------------------
+
+    def logs(
+        self, name: str, *, stdout: bool = True, stderr: bool = True, follow: bool = False, tail: int | None = None
+    ) -> Iterator[tuple[str, bytes]]:
+        """(stream, data) pairs from the json-file log; with `follow`, until the container stops."""
+        container_id = self.resolve(name)
+        path = self._path(container_id)
+        record = self._read_record(container_id)
+        wanted = {"stdout"} if stdout else set()
+        if stderr:
+            wanted.add("stderr")
+        try:
+            log = open(record.log_path, "rb")
+        except FileNotFoundError:
+            return
+        with log:
+            lines = log.readlines()
+            if tail is not None and tail >= 0:
+                lines = lines[-tail:] if tail else []
+            yield from self._decode_entries(lines, wanted)
+            while follow:
+                chunk = log.readlines()
+                if chunk:
+                    yield from self._decode_entries(chunk, wanted)
+                    continue
+                state = self._current_state(path)
+                if not state.running:
+                    yield from self._decode_entries(log.readlines(), wanted)
+                    return
+                self._wait_process(state, 0.05)
+
+    @staticmethod
+    def _decode_entries(lines: list[bytes], wanted: set[str]) -> Iterator[tuple[str, bytes]]:
+        for line in lines:
+            if not line.endswith(b"\n"):
+                continue
+            entry = _log_entry_decoder.decode(line)
+            if entry.get("stream") in wanted:
+                yield entry["stream"], entry.get("log", "").encode()
+
+    def stats(self, name: str) -> dict:
+        container_id = self.resolve(name)
+        record = self._read_record(container_id)
+        if not record.state.running:
+            return {}
+        return native.cgroup_stats(f"{CGROUP_PARENT}/{container_id}")

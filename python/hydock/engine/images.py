@@ -1,0 +1,290 @@
+"""Image operations: import, list, tag, remove, inspect, history."""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from typing import BinaryIO
+
+import msgspec
+
+from hydock.engine.changes import apply_changes
+from hydock.engine.records import GraphDriver, HistoryEntry, ImageInspect, ImageRootFS, ImageSummary
+from hydock.errors import Conflict, ImageNotFound
+from hydock.store import Store
+from hydock.store.layers import AppliedBlob, chain_id
+from hydock.store.records import (
+    LAYER_MEDIA_BY_COMPRESSION,
+    MEDIA_OCI_CONFIG,
+    ContainerConfig,
+    Descriptor,
+    History,
+    ImageConfig,
+    ImageRecord,
+    LayerRecord,
+    Manifest,
+    RootFS,
+)
+from hydock.store.reference import parse_reference
+from hydock.timeutil import now_rfc3339, parse_rfc3339
+
+_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
+
+
+def host_architecture() -> str:
+    machine = platform.machine()
+    return _GOARCH.get(machine, machine)
+
+
+class ImageService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._images = store.images
+
+    def resolve(self, name: str) -> str:
+        return self._images.resolve(name)
+
+    def config(self, image_id: str) -> ImageConfig:
+        return self._images.config(self._images.record(image_id))
+
+    def layers(self, image_id: str) -> list[LayerRecord]:
+        """The image's unpacked layers, bottom first."""
+        config = self.config(image_id)
+        layers, parent = [], ""
+        for diff_id in config.rootfs.diff_ids:
+            parent = chain_id(parent, diff_id)
+            layers.append(self.store.layers.get(parent))
+        return layers
+
+    def lower_dirs(self, image_id: str) -> list[Path]:
+        """Overlay lower dirs, top-most first, as overlayfs wants them."""
+        return [self.store.layers.lower_path(layer) for layer in reversed(self.layers(image_id))]
+
+    def import_image(
+        self,
+        source: str | os.PathLike[str] | BinaryIO | int,
+        reference: str | None = None,
+        *,
+        changes: list[str] | None = None,
+        message: str = "",
+    ) -> str:
+        """Like `docker import`: a root filesystem tar (any compression) becomes a one-layer image."""
+        ref = parse_reference(reference).with_default_tag() if reference else None
+        if isinstance(source, (str, os.PathLike)):
+            stream: int | str = 0 if str(source) == "-" else os.fspath(source)
+            origin = "-" if str(source) == "-" else os.fspath(source)
+        elif isinstance(source, int):
+            stream, origin = source, "-"
+        else:
+            stream, origin = source.fileno(), "-"
+        applied, layer = self._ingest_layer(stream, "")
+        created = now_rfc3339()
+        config = ImageConfig(
+            architecture=host_architecture(),
+            os="linux",
+            created=created,
+            rootfs=RootFS("layers", [applied.layer.diff_id]),
+            config=apply_changes(ContainerConfig(), changes or []),
+            history=[History(created=created, created_by="", comment=message or f"Imported from {origin}")],
+        )
+        image_id = self._commit(config, [layer])
+        if ref is not None:
+            self._images.tag(image_id, ref)
+            self._touch_tag_time(image_id)
+        return image_id
+
+    def _ingest_layer(self, source: int | str, parent: str) -> tuple[AppliedBlob, Descriptor]:
+        """Unpack one layer stream and keep its raw bytes as a blob, both under their digests."""
+        ingest = self.store.blobs.ingest_path()
+        try:
+            applied = self.store.layers.apply(source, parent, ingest)
+            self.store.blobs.commit_ingest(ingest, applied.digest)
+        finally:
+            ingest.unlink(missing_ok=True)
+        media_type = LAYER_MEDIA_BY_COMPRESSION[applied.compression]
+        return applied, Descriptor(media_type, applied.digest, applied.compressed_size)
+
+    def create_from_layers(
+        self,
+        layers: list[str | os.PathLike[str]],
+        reference: str | None = None,
+        *,
+        changes: list[str] | None = None,
+        created_by: list[str] | None = None,
+    ) -> str:
+        """An image from layer tars (any compression), bottom first, each a real diff with whiteouts."""
+        ref = parse_reference(reference).with_default_tag() if reference else None
+        descriptors, diff_ids, parent = [], [], ""
+        for path in layers:
+            applied, descriptor = self._ingest_layer(os.fspath(path), parent)
+            parent = applied.layer.chain_id
+            diff_ids.append(applied.layer.diff_id)
+            descriptors.append(descriptor)
+        created = now_rfc3339()
+        steps = created_by or [""] * len(layers)
+        config = ImageConfig(
+            architecture=host_architecture(),
+            os="linux",
+            created=created,
+            rootfs=RootFS("layers", diff_ids),
+            config=apply_changes(ContainerConfig(), changes or []),
+            history=[History(created=created, created_by=step) for step in steps],
+        )
+        image_id = self._commit(config, descriptors)
+        if ref is not None:
+            self._images.tag(image_id, ref)
+            self._touch_tag_time(image_id)
+        return image_id
+
+    def _commit(self, config: ImageConfig, layers: list[Descriptor]) -> str:
+        """Write config and manifest blobs and the image record; the config digest is the image ID."""
+        config_bytes = msgspec.json.encode(config)
+        image_id = self.store.blobs.write(config_bytes)
+        manifest = Manifest(2, Descriptor(MEDIA_OCI_CONFIG, image_id, len(config_bytes)), layers)
+        manifest_digest = self.store.blobs.write(msgspec.json.encode(manifest))
+        with self._images.locked():
+            self._images.put_record(ImageRecord(image_id, manifest_digest))
+        return image_id
+
+    def _touch_tag_time(self, image_id: str) -> None:
+        with self._images.locked():
+            record = self._images.record(image_id)
+            record.last_tag_time = now_rfc3339()
+            self._images.put_record(record)
+
+    def tag(self, source: str, target: str) -> None:
+        image_id = self.resolve(source)
+        self._images.tag(image_id, parse_reference(target).with_default_tag())
+        self._touch_tag_time(image_id)
+
+    def _size(self, image_id: str) -> int:
+        return sum(layer.size for layer in self.layers(image_id))
+
+    def list(self, *, all: bool = False) -> list[ImageSummary]:
+        tags = self._images.tags()
+        summaries = []
+        for image_id in self._images.ids():
+            config = self.config(image_id)
+            repo_tags = [parse_reference(t).familiar() for t in self._images.tags_of(image_id, tags)]
+            size = self._size(image_id)
+            summaries.append(
+                ImageSummary(
+                    id=image_id,
+                    parent_id="",
+                    repo_tags=repo_tags,
+                    repo_digests=[],
+                    created=int(parse_rfc3339(config.created)),
+                    size=size,
+                    virtual_size=size,
+                    shared_size=-1,
+                    labels=config.config.labels or {},
+                    containers=-1,
+                )
+            )
+        summaries.sort(key=lambda s: s.created, reverse=True)
+        return summaries
+
+    def inspect(self, name: str) -> ImageInspect:
+        image_id = self.resolve(name)
+        record = self._images.record(image_id)
+        config = self._images.config(record)
+        layers = self.layers(image_id)
+        size = sum(layer.size for layer in layers)
+        diffs = [str(self.store.layers.diff_path(layer)) for layer in reversed(layers)]
+        return ImageInspect(
+            id=image_id,
+            repo_tags=[parse_reference(t).familiar() for t in self._images.tags_of(image_id)],
+            repo_digests=[],
+            parent="",
+            comment=config.history[-1].comment if config.history else "",
+            created=config.created,
+            docker_version="",
+            author=config.author,
+            config=config.config,
+            architecture=config.architecture,
+            os=config.os,
+            size=size,
+            virtual_size=size,
+            graph_driver=GraphDriver("overlay2", {"LowerDir": ":".join(diffs[1:]), "UpperDir": diffs[0]} if diffs else {}),
+            root_f_s=ImageRootFS("layers", list(config.rootfs.diff_ids)),
+            metadata={"LastTagTime": record.last_tag_time or "0001-01-01T00:00:00Z"},
+        )
+
+    def history(self, name: str) -> list[HistoryEntry]:
+        image_id = self.resolve(name)
+        config = self.config(image_id)
+        layers = iter(self.layers(image_id))
+        entries = []
+        for item in config.history:
+            size = 0 if item.empty_layer else next(layers).size
+            entries.append(HistoryEntry("<missing>", int(parse_rfc3339(item.created)), item.created_by, [], size, item.comment))
+        entries.reverse()
+        if entries:
+            entries[0].id = image_id
+            entries[0].tags = [parse_reference(t).familiar() for t in self._images.tags_of(image_id)]
+        return entries
+
+    def remove(self, name: str, *, force: bool = False, in_use: set[str] | None = None) -> list[dict[str, str]]:
+        """Docker's `rmi`: untag a reference, delete the image once no tag and no container needs it.
+
+        Returns Docker's list of {"Untagged": ...} / {"Deleted": ...} entries.
+        """
+        image_id = self.resolve(name)
+        tags = self._images.tags_of(image_id)
+        by_reference = not name.startswith("sha256:") and not image_id.removeprefix("sha256:").startswith(name)
+        actions: list[dict[str, str]] = []
+        if by_reference:
+            ref = parse_reference(name).with_default_tag()
+            self._images.untag(ref)
+            actions.append({"Untagged": ref.familiar()})
+            tags = [t for t in tags if t != str(ref)]
+        elif len(tags) > 1 and not force:
+            raise Conflict(
+                f"conflict: unable to delete {image_id.removeprefix('sha256:')[:12]} (must be forced)"
+                " - image is referenced in multiple repositories"
+            )
+        if tags and by_reference:
+            return actions
+        if in_use and image_id in in_use:
+            if not force or not by_reference:
+                raise Conflict(
+                    f"conflict: unable to delete {image_id.removeprefix('sha256:')[:12]} (cannot be forced)"
+                    " - image is being used by a container"
+                )
+            return actions
+        for tag in tags:
+            self._images.untag(parse_reference(tag))
+            actions.append({"Untagged": parse_reference(tag).familiar()})
+        actions.extend(self._delete(image_id))
+        return actions
+
+    def _delete(self, image_id: str) -> list[dict[str, str]]:
+        record = self._images.record(image_id)
+        manifest = self._images.manifest(record)
+        doomed_chains = {layer.chain_id for layer in self.layers(image_id)}
+        with self._images.locked():
+            self._images.delete_record(image_id)
+            for other in self._images.ids():
+                doomed_chains -= {layer.chain_id for layer in self.layers(other)}
+                if not doomed_chains:
+                    break
+        for chain in doomed_chains:
+            self.store.layers.remove(chain)
+        still_used_blobs = set()
+        for other in self._images.ids():
+            other_manifest = self._images.manifest(self._images.record(other))
+            still_used_blobs |= {d.digest for d in other_manifest.layers}
+        for descriptor in manifest.layers:
+            if descriptor.digest not in still_used_blobs:
+                self.store.blobs.delete(descriptor.digest)
+        self.store.blobs.delete(record.manifest_digest)
+        self.store.blobs.delete(image_id)
+        return [{"Deleted": image_id}]
+
+    def exists(self, name: str) -> bool:
+        try:
+            self.resolve(name)
+        except ImageNotFound:
+            return False
+        return True

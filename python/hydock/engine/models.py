@@ -1,0 +1,188 @@
+"""docker-py shaped objects over the engine: `engine.images.import_image(...)`, `engine.containers.run(...)`."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, BinaryIO
+
+import msgspec
+
+from hydock.engine.containers import ContainerService
+from hydock.engine.images import ImageService
+from hydock.engine.records import RunOptions
+from hydock.errors import ContainerError
+from hydock.units import parse_bytes
+
+
+class Image:
+    def __init__(self, service: ImageService, image_id: str) -> None:
+        self._service = service
+        self.id = image_id
+        self.attrs: dict[str, Any] = msgspec.to_builtins(service.inspect(image_id))
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:19]
+
+    @property
+    def tags(self) -> list[str]:
+        return list(self.attrs["RepoTags"])
+
+    def __repr__(self) -> str:
+        return f"<Image: {', '.join(repr(t) for t in self.tags)}>"
+
+
+class ImageCollection:
+    def __init__(self, service: ImageService) -> None:
+        self._service = service
+
+    def import_image(self, source: str | os.PathLike[str] | BinaryIO, reference: str | None = None, *, changes: list[str] | None = None) -> Image:
+        return Image(self._service, self._service.import_image(source, reference, changes=changes))
+
+    def get(self, name: str) -> Image:
+        return Image(self._service, self._service.resolve(name))
+
+    def list(self) -> list[Image]:
+        return [Image(self._service, summary.id) for summary in self._service.list()]
+
+    def remove(self, image: str, force: bool = False) -> list[dict[str, str]]:
+        return self._service.remove(image, force=force)
+
+
+class Container:
+    def __init__(self, service: ContainerService, container_id: str) -> None:
+        self._service = service
+        self.id = container_id
+        self.attrs: dict[str, Any] = {}
+        self.reload()
+
+    def reload(self) -> None:
+        self.attrs = msgspec.to_builtins(self._service.inspect(self.id))
+
+    @property
+    def name(self) -> str:
+        return self.attrs["Name"].lstrip("/")
+
+    @property
+    def status(self) -> str:
+        return self.attrs["State"]["Status"]
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    def start(self) -> None:
+        self._service.start(self.id)
+        self.reload()
+
+    def wait(self, timeout: float | None = None) -> dict[str, Any]:
+        state = self._service.wait(self.id, timeout=timeout)
+        return {"StatusCode": state.exit_code, "Error": {"Message": state.error} if state.error else None}
+
+    def logs(self, stdout: bool = True, stderr: bool = True, tail: int | None = None) -> bytes:
+        return b"".join(data for _, data in self._service.logs(self.id, stdout=stdout, stderr=stderr, tail=tail))
+
+    def stop(self, timeout: int | None = None) -> None:
+        self._service.stop(self.id, timeout)
+
+    def kill(self, signal: str | int = "KILL") -> None:
+        self._service.kill(self.id, signal)
+
+    def remove(self, force: bool = False) -> None:
+        self._service.remove(self.id, force=force)
+
+    def stats(self) -> dict[str, Any]:
+        return self._service.stats(self.id)
+
+    def __repr__(self) -> str:
+        return f"<Container: {self.short_id}>"
+
+
+def _options(kwargs: dict[str, Any]) -> RunOptions:
+    """docker-py's keyword names to our run options; unknown keywords are an error, not ignored."""
+    env = kwargs.pop("environment", None) or []
+    if isinstance(env, dict):
+        env = [f"{k}={v}" for k, v in env.items()]
+    entrypoint = kwargs.pop("entrypoint", None)
+    if isinstance(entrypoint, str):
+        entrypoint = [entrypoint]
+    mem = kwargs.pop("mem_limit", 0) or 0
+    if isinstance(mem, str):
+        mem = parse_bytes(mem)
+    options = RunOptions(
+        name=kwargs.pop("name", None),
+        env=list(env),
+        workdir=kwargs.pop("working_dir", None),
+        user=kwargs.pop("user", None),
+        hostname=kwargs.pop("hostname", None),
+        entrypoint=entrypoint,
+        labels=kwargs.pop("labels", None) or {},
+        memory=int(mem),
+        nano_cpus=int(kwargs.pop("nano_cpus", 0) or 0),
+        cpu_shares=int(kwargs.pop("cpu_shares", 0) or 0),
+        pids_limit=kwargs.pop("pids_limit", None),
+        read_only=bool(kwargs.pop("read_only", False)),
+        network=kwargs.pop("network_mode", None) or "bridge",
+        init=bool(kwargs.pop("init", False)),
+        privileged=bool(kwargs.pop("privileged", False)),
+        cap_add=list(kwargs.pop("cap_add", None) or []),
+        cap_drop=list(kwargs.pop("cap_drop", None) or []),
+        auto_remove=bool(kwargs.pop("auto_remove", False)),
+    )
+    if kwargs:
+        raise TypeError(f"unsupported run() arguments: {', '.join(sorted(kwargs))}")
+    return options
+
+
+class ContainerCollection:
+    def __init__(self, service: ContainerService) -> None:
+        self._service = service
+
+    def create(self, image: str, command: str | list[str] | None = None, **kwargs: Any) -> Container:
+        if isinstance(command, str):
+            command = ["/bin/sh", "-c", command]
+        record = self._service.create(image, command, _options(kwargs))
+        return Container(self._service, record.id)
+
+    def run(
+        self,
+        image: str,
+        command: str | list[str] | None = None,
+        *,
+        detach: bool = False,
+        remove: bool = False,
+        stdout: bool = True,
+        stderr: bool = False,
+        **kwargs: Any,
+    ) -> bytes | Container:
+        """Like docker-py: detached, the Container; else the output bytes, raising on a non-zero exit."""
+        if isinstance(command, str):
+            command = ["/bin/sh", "-c", command]
+        if detach and remove:
+            kwargs["auto_remove"] = True
+        record = self._service.create(image, command, _options(kwargs))
+        try:
+            self._service.start(record.id)
+        except BaseException:
+            if remove:
+                self._service.remove(record.id, force=True)
+            raise
+        if detach:
+            return Container(self._service, record.id)
+        state = self._service.wait(record.id)
+        output = b"".join(data for _, data in self._service.logs(record.id, stdout=stdout, stderr=stderr))
+        if state.exit_code != 0:
+            errors = b"".join(data for _, data in self._service.logs(record.id, stdout=False, stderr=True))
+            container = None if remove else Container(self._service, record.id)
+            if remove:
+                self._service.remove(record.id, force=True)
+            raise ContainerError(container, state.exit_code, [record.path, *record.args], image, errors)
+        if remove:
+            self._service.remove(record.id, force=True)
+        return output
+
+    def get(self, name: str) -> Container:
+        return Container(self._service, self._service.resolve(name))
+
+    def list(self, all: bool = False) -> list[Container]:
+        return [Container(self._service, r.id) for r in self._service.list(all=all)]

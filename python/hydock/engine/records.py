@@ -1,0 +1,158 @@
+"""Container records in Docker's inspect shape (PascalCase), stored on disk and sent on the wire."""
+
+from __future__ import annotations
+
+import msgspec
+
+from hydock.store.records import ContainerConfig as StoreContainerConfig
+from hydock.wire import docker_name
+
+
+class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
+    hostname: str = ""
+    domainname: str = ""
+    user: str = ""
+    attach_stdin: bool = False
+    attach_stdout: bool = False
+    attach_stderr: bool = False
+    tty: bool = False
+    open_stdin: bool = False
+    env: list[str] = []
+    cmd: list[str] | None = None
+    image: str = ""
+    volumes: dict[str, dict] | None = None
+    working_dir: str = ""
+    entrypoint: list[str] | None = None
+    labels: dict[str, str] = {}
+    stop_signal: str = ""
+
+
+class HostConfig(msgspec.Struct, rename=docker_name):
+    network_mode: str = "bridge"
+    auto_remove: bool = False
+    privileged: bool = False
+    readonly_rootfs: bool = False
+    init: bool | None = None
+    cap_add: list[str] | None = None
+    cap_drop: list[str] | None = None
+    memory: int = 0
+    memory_swap: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpu_quota: int = 0
+    cpu_period: int = 0
+    pids_limit: int | None = None
+
+
+class ContainerState(msgspec.Struct, rename=docker_name):
+    status: str = "created"
+    running: bool = False
+    paused: bool = False
+    restarting: bool = False
+    oom_killed: bool = False
+    dead: bool = False
+    pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    started_at: str = "0001-01-01T00:00:00Z"
+    finished_at: str = "0001-01-01T00:00:00Z"
+    shim_pid: int = 0
+    shim_start: int = 0
+    pid_start: int = 0
+
+
+
+class GraphDriver(msgspec.Struct, rename=docker_name):
+    name: str = "overlay2"
+    data: dict[str, str] = {}
+
+
+class ContainerRecord(msgspec.Struct, rename=docker_name):
+    """Everything `inspect` shows except the live state, which is kept in its own file."""
+
+    id: str
+    created: str
+    path: str
+    args: list[str]
+    image: str
+    name: str
+    config: ContainerConfig
+    host_config: HostConfig
+    graph_driver: GraphDriver
+    resolv_conf_path: str = ""
+    hostname_path: str = ""
+    hosts_path: str = ""
+    log_path: str = ""
+    driver: str = "overlay2"
+    platform: str = "linux"
+    restart_count: int = 0
+    state: ContainerState = msgspec.field(default_factory=ContainerState)
+
+
+class RunOptions(msgspec.Struct, kw_only=True):
+    """What `run`/`create` are asked for, before it is turned into a record."""
+
+    name: str | None = None
+    env: list[str] = []
+    workdir: str | None = None
+    user: str | None = None
+    hostname: str | None = None
+    entrypoint: list[str] | None = None
+    labels: dict[str, str] = {}
+    memory: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    pids_limit: int | None = None
+    read_only: bool = False
+    network: str = "bridge"
+    init: bool = False
+    privileged: bool = False
+    cap_add: list[str] = []
+    cap_drop: list[str] = []
+    auto_remove: bool = False
+
+
+class ImageRootFS(msgspec.Struct, rename=docker_name):
+    type: str = "layers"
+    layers: list[str] = []
+
+
+class ImageInspect(msgspec.Struct, rename=docker_name):
+    id: str
+    repo_tags: list[str]
+    repo_digests: list[str]
+    parent: str
+    comment: str
+    created: str
+    docker_version: str
+    author: str
+    config: StoreContainerConfig
+    architecture: str
+    os: str
+    size: int
+    virtual_size: int
+    graph_driver: GraphDriver
+    root_f_s: ImageRootFS
+    metadata: dict[str, str]
+
+
+class ImageSummary(msgspec.Struct, rename=docker_name):
+    id: str
+    parent_id: str
+    repo_tags: list[str]
+    repo_digests: list[str]
+    created: int
+    size: int
+    virtual_size: int
+    shared_size: int
+    labels: dict[str, str]
+    containers: int
+
+
+class HistoryEntry(msgspec.Struct, rename=docker_name):
+    id: str
+    created: int
+    created_by: str
+    tags: list[str]
+    size: int
+    comment: str

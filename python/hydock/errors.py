@@ -1,0 +1,87 @@
+"""Every exception hydock raises, in one hierarchy; the CLI maps them to exit codes in one place."""
+
+
+class HydockError(Exception):
+    """Base of all hydock errors. `exit_code` is what the CLI exits with, as Docker would."""
+
+    exit_code = 1
+
+
+class NotFound(HydockError):
+    """A named image, container or layer does not exist."""
+
+
+class ImageNotFound(NotFound):
+    pass
+
+
+class ContainerNotFound(NotFound):
+    pass
+
+
+class Conflict(HydockError):
+    """The operation clashes with the current state (name in use, container running...)."""
+
+
+class InvalidArgument(HydockError):
+    """A malformed reference, flag value or option: the caller's input is wrong."""
+
+    exit_code = 125
+
+
+class InvalidReference(InvalidArgument):
+    pass
+
+
+class StoreError(HydockError):
+    """The on-disk store is corrupt or cannot be written."""
+
+
+class DigestMismatch(StoreError):
+    pass
+
+
+class LayerError(HydockError):
+    """A layer tar could not be applied or produced. `step` names where it failed."""
+
+    def __init__(self, message: str, step: str = "") -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class MountError(HydockError):
+    def __init__(self, message: str, step: str = "") -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class CgroupError(HydockError):
+    def __init__(self, message: str, step: str = "") -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class ContainerStartError(HydockError):
+    """The container's process could not be started; exit code 127 (not found) or 126 (not executable) like Docker."""
+
+    exit_code = 125
+
+    def __init__(self, message: str, step: str = "", exit_code: int = 125) -> None:
+        super().__init__(message)
+        self.step = step
+        self.exit_code = exit_code
+
+
+class ContainerError(HydockError):
+    """A container run in the foreground exited non-zero (docker-py's ContainerError)."""
+
+    def __init__(self, container: object, exit_status: int, command: list[str], image: str, stderr: bytes) -> None:
+        super().__init__(
+            f"Command '{' '.join(command)}' in image '{image}' returned non-zero exit status {exit_status}: "
+            f"{stderr.decode(errors='replace').strip()}"
+        )
+        self.container = container
+        self.exit_status = exit_status
+        self.command = command
+        self.image = image
+        self.stderr = stderr

@@ -1,0 +1,103 @@
+"""The runtime's one door into `hydock._core`: overlay mounts, the shim, cgroups."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgspec
+
+from hydock import _core
+
+
+class ExitStatus(msgspec.Struct, frozen=True):
+    """What the shim records when the container's first process has gone."""
+
+    exit_code: int
+    oom_killed: bool = False
+    finished_at: str = ""
+
+
+class ShimRecord(msgspec.Struct, frozen=True):
+    """What the shim records once the container runs (shim.json): its pids and their start times."""
+
+    pid: int
+    shim_pid: int
+    pid_start: int
+    shim_start: int
+    started_at: str
+
+
+_exit_decoder = msgspec.json.Decoder(ExitStatus)
+_shim_decoder = msgspec.json.Decoder(ShimRecord)
+
+
+def mount_rootfs(lowers: list[Path], upper: Path, work: Path, target: Path) -> None:
+    _core.mount_overlay([str(p) for p in lowers], str(upper), str(work), str(target))
+
+
+def unmount(target: Path) -> None:
+    _core.unmount(str(target))
+
+
+def start_shim(
+    *,
+    shim_dir: Path,
+    bundle: Path,
+    container_id: str,
+    cgroup: str,
+    log: Path,
+    exit_file: Path,
+    rootfs: Path,
+    init: bool,
+    auto_remove: bool,
+    stdout_fd: int | None,
+    stderr_fd: int | None,
+) -> _core.Started:
+    return _core.start_container(
+        str(shim_dir),
+        str(bundle),
+        container_id,
+        cgroup,
+        str(log),
+        str(exit_file),
+        str(rootfs),
+        init=init,
+        auto_remove=auto_remove,
+        stdout_fd=stdout_fd,
+        stderr_fd=stderr_fd,
+    )
+
+
+def read_exit(status_fd: int) -> ExitStatus | None:
+    """Blocks until the shim reports the exit on its status pipe; None if the shim died first."""
+    with os.fdopen(status_fd, "rb", buffering=0) as pipe:
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = pipe.read(4096)
+            if not chunk:
+                break
+            line += chunk
+    return _exit_decoder.decode(line) if line.strip() else None
+
+
+def load_exit_file(path: Path) -> ExitStatus | None:
+    try:
+        return _exit_decoder.decode(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def load_shim_file(path: Path) -> ShimRecord | None:
+    try:
+        return _shim_decoder.decode(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def cgroup_stats(name: str) -> dict:
+    return _core.cgroup_stats(name)
+
+
+def destroy_cgroup(name: str) -> None:
+    _core.cgroup_destroy(name)

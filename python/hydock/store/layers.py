@@ -1,0 +1,107 @@
+"""Unpacked layers under layers/<chain-id>/diff, each with an overlay short link in layers/l/."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import shutil
+import string
+from pathlib import Path
+
+import msgspec
+
+from hydock import _core
+from hydock.errors import NotFound
+from hydock.store.atomic import write_atomic
+from hydock.store.records import LayerRecord
+
+_SHORT_ALPHABET = string.ascii_uppercase + string.digits
+_SHORT_LENGTH = 26
+
+
+def chain_id(parent_chain: str, diff_id: str) -> str:
+    """The OCI ChainID of a layer stacked on `parent_chain` ("" for the bottom layer)."""
+    if not parent_chain:
+        return diff_id
+    return "sha256:" + hashlib.sha256(f"{parent_chain} {diff_id}".encode()).hexdigest()
+
+
+class AppliedBlob(msgspec.Struct):
+    """What unpacking a layer stream produced: the layer and the raw blob it came from."""
+
+    layer: LayerRecord
+    digest: str
+    compressed_size: int
+    compression: str
+
+
+class LayerStore:
+    def __init__(self, root: Path) -> None:
+        self.dir = root / "layers"
+        self.links = self.dir / "l"
+
+    def _layer_dir(self, chain: str) -> Path:
+        return self.dir / chain.removeprefix("sha256:")
+
+    def get(self, chain: str) -> LayerRecord:
+        try:
+            data = (self._layer_dir(chain) / "layer.json").read_bytes()
+        except FileNotFoundError:
+            raise NotFound(f"layer {chain} not found in the store") from None
+        return msgspec.json.decode(data, type=LayerRecord)
+
+    def exists(self, chain: str) -> bool:
+        return (self._layer_dir(chain) / "layer.json").exists()
+
+    def lower_path(self, layer: LayerRecord) -> Path:
+        """The short path overlayfs is given for this layer, keeping long lower lists within a page."""
+        return self.links / layer.short
+
+    def diff_path(self, layer: LayerRecord) -> Path:
+        return self._layer_dir(layer.chain_id) / "diff"
+
+    def apply(self, source: int | str, parent_chain: str, tee: Path | None) -> AppliedBlob:
+        """Unpack a layer stream (fd or path) on top of `parent_chain`, teeing the raw bytes to `tee`.
+
+        The layer becomes visible (layer.json written, directory renamed in) only once it is whole.
+        """
+        staging = self.dir / f".tmp-{secrets.token_hex(8)}"
+        (staging / "diff").mkdir(parents=True)
+        try:
+            stats = _core.apply_layer(source, str(staging / "diff"), str(tee) if tee else None)
+            chain = chain_id(parent_chain, stats.diff_id)
+            final = self._layer_dir(chain)
+            if (final / "layer.json").exists():
+                shutil.rmtree(staging)
+                return AppliedBlob(self.get(chain), stats.digest, stats.compressed_size, stats.compression)
+            record = LayerRecord(chain, stats.diff_id, parent_chain, stats.size, self._new_short())
+            write_atomic(staging / "layer.json", msgspec.json.encode(record))
+            if final.exists():
+                shutil.rmtree(final)
+            os.rename(staging, final)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        os.symlink(f"../{final.name}/diff", self.links / record.short)
+        return AppliedBlob(record, stats.digest, stats.compressed_size, stats.compression)
+
+    def _new_short(self) -> str:
+        while True:
+            short = "".join(secrets.choice(_SHORT_ALPHABET) for _ in range(_SHORT_LENGTH))
+            if not (self.links / short).is_symlink():
+                return short
+
+    def remove(self, chain: str) -> None:
+        try:
+            record = self.get(chain)
+        except NotFound:
+            return
+        (self.links / record.short).unlink(missing_ok=True)
+        final = self._layer_dir(chain)
+        doomed = self.dir / f".tmp-rm-{secrets.token_hex(8)}"
+        os.rename(final, doomed)
+        shutil.rmtree(doomed)
+
+    def all_chains(self) -> list[str]:
+        return ["sha256:" + p.parent.name for p in self.dir.glob("*/layer.json") if not p.parent.name.startswith(".")]

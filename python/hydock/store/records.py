@@ -1,0 +1,86 @@
+"""OCI image records as msgspec Structs: image config, manifest, descriptors (Docker-compatible JSON)."""
+
+from __future__ import annotations
+
+import msgspec
+
+MEDIA_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MEDIA_OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+MEDIA_OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
+MEDIA_OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+MEDIA_OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
+LAYER_MEDIA_BY_COMPRESSION = {"none": MEDIA_OCI_LAYER, "gzip": MEDIA_OCI_LAYER_GZIP, "zstd": MEDIA_OCI_LAYER_ZSTD}
+
+
+class ContainerConfig(msgspec.Struct, rename="pascal", omit_defaults=True):
+    """The `config` object of an image config: what a container runs by default."""
+
+    user: str = ""
+    exposed_ports: dict[str, dict] | None = None
+    env: list[str] | None = None
+    entrypoint: list[str] | None = None
+    cmd: list[str] | None = None
+    volumes: dict[str, dict] | None = None
+    working_dir: str = ""
+    labels: dict[str, str] | None = None
+    stop_signal: str = ""
+    shell: list[str] | None = None
+
+
+class RootFS(msgspec.Struct):
+    type: str = "layers"
+    diff_ids: list[str] = []
+
+
+class History(msgspec.Struct, omit_defaults=True):
+    created: str = ""
+    created_by: str = ""
+    author: str = ""
+    comment: str = ""
+    empty_layer: bool = False
+
+
+class ImageConfig(msgspec.Struct, omit_defaults=True):
+    """OCI image config (application/vnd.oci.image.config.v1+json); its digest is the image ID."""
+
+    architecture: str
+    os: str
+    rootfs: RootFS
+    created: str = ""
+    author: str = ""
+    variant: str = ""
+    config: ContainerConfig = msgspec.field(default_factory=ContainerConfig)
+    history: list[History] = []
+
+
+class Descriptor(msgspec.Struct, rename="camel", omit_defaults=True):
+    media_type: str
+    digest: str
+    size: int
+    annotations: dict[str, str] | None = None
+
+
+class Manifest(msgspec.Struct, rename="camel", omit_defaults=True):
+    schema_version: int
+    config: Descriptor
+    layers: list[Descriptor]
+    media_type: str = MEDIA_OCI_MANIFEST
+    annotations: dict[str, str] | None = None
+
+
+class ImageRecord(msgspec.Struct):
+    """What the store keeps per image: its manifest; config and layers are reached through it."""
+
+    id: str
+    manifest_digest: str
+    last_tag_time: str = ""
+
+
+class LayerRecord(msgspec.Struct):
+    """An unpacked layer: `chain_id` names its directory, `short` its overlay short link."""
+
+    chain_id: str
+    diff_id: str
+    parent: str
+    size: int
+    short: str

@@ -1,0 +1,178 @@
+//! Starting a container: launch its shim, wait for the shim's start report, hand back the pids
+//! and the status pipe on which the shim will later report the exit.
+
+use std::fs::File;
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use nix::fcntl::OFlag;
+use pyo3::prelude::*;
+use serde::Deserialize;
+
+use crate::errors::start_error;
+use crate::shim_binary;
+
+/// fd numbers the shim expects (see hydock-shim's args.rs).
+const SHIM_FDS: [RawFd; 3] = [3, 4, 5];
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StartReport {
+    Started { pid: i32, shim_pid: i32 },
+    Failed { error: String, step: String, kind: String },
+}
+
+#[pyclass(frozen, get_all, module = "hydock._core")]
+pub struct Started {
+    pid: i32,
+    shim_pid: i32,
+    /// Read end of the status pipe; the caller owns it and reads the exit line from it.
+    status_fd: i32,
+}
+
+#[pyfunction]
+#[pyo3(signature = (shim_dir, bundle, id, cgroup, log, exit_file, rootfs_mount, init=false, auto_remove=false, stdout_fd=None, stderr_fd=None))]
+#[allow(clippy::too_many_arguments)]
+fn start_container(
+    py: Python<'_>,
+    shim_dir: PathBuf,
+    bundle: PathBuf,
+    id: &str,
+    cgroup: &str,
+    log: PathBuf,
+    exit_file: PathBuf,
+    rootfs_mount: PathBuf,
+    init: bool,
+    auto_remove: bool,
+    stdout_fd: Option<RawFd>,
+    stderr_fd: Option<RawFd>,
+) -> PyResult<Started> {
+    let shim = shim_binary::install(&shim_dir).map_err(|e| start_error(&format!("installing shim: {e}"), "shim", 125))?;
+    let shim_log = File::create(bundle.join("shim.log"))
+        .map_err(|e| start_error(&format!("{}: {e}", bundle.join("shim.log").display()), "shim", 125))?;
+    let (status_read, status_write) =
+        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| start_error(&format!("pipe: {e}"), "shim", 125))?;
+
+    let mut command = Command::new(&shim);
+    command
+        .arg("--bundle")
+        .arg(&bundle)
+        .args(["--id", id, "--cgroup", cgroup])
+        .arg("--log")
+        .arg(&log)
+        .arg("--exit-file")
+        .arg(&exit_file)
+        .arg("--rootfs-mount")
+        .arg(&rootfs_mount)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(shim_log));
+    if init {
+        command.arg("--init");
+    }
+    if auto_remove {
+        command.arg("--auto-remove");
+    }
+    let attach = stdout_fd.is_some() || stderr_fd.is_some();
+    if attach {
+        command.arg("--attach");
+    }
+    // Command installs the shim's own stdio before pre_exec runs, so a caller passing its fd 1
+    // or 2 must be given a copy that stdio set-up cannot clobber.
+    let stdout_copy = stdout_fd.map(duplicate_above_stdio).transpose()?;
+    let stderr_copy = stderr_fd.map(duplicate_above_stdio).transpose()?;
+    let sources = [
+        Some(status_write.as_raw_fd()),
+        stdout_copy.as_ref().map(AsRawFd::as_raw_fd),
+        stderr_copy.as_ref().map(AsRawFd::as_raw_fd),
+    ];
+    // SAFETY: the closure runs in the forked child before exec and calls only fcntl and dup2,
+    // which are async-signal-safe; it allocates nothing.
+    unsafe {
+        command.pre_exec(move || place_fds(&sources));
+    }
+    let result = py.detach(|| -> Result<StartReport, String> {
+        let mut child = command.spawn().map_err(|e| format!("spawning {}: {e}", shim.display()))?;
+        drop(status_write);
+        // The shim forks at once and its first process exits; reaping it keeps us free of zombies.
+        child.wait().map_err(|e| format!("waiting for the shim: {e}"))?;
+        let line = read_line(&status_read).map_err(|e| format!("reading shim status: {e}"))?;
+        if line.is_empty() {
+            return Err("the shim exited without reporting (see shim.log in the container directory)".into());
+        }
+        serde_json::from_str(&line).map_err(|e| format!("bad shim status {line:?}: {e}"))
+    });
+    match result {
+        Ok(StartReport::Started { pid, shim_pid }) => {
+            Ok(Started { pid, shim_pid, status_fd: OwnedFd::from(status_read).into_raw_fd() })
+        }
+        Ok(StartReport::Failed { error, step, kind }) => {
+            let exit_code = match kind.as_str() {
+                "not_found" => 127,
+                "permission_denied" => 126,
+                _ => 125,
+            };
+            Err(start_error(&error, &step, exit_code))
+        }
+        Err(message) => Err(start_error(&message, "shim", 125)),
+    }
+}
+
+fn duplicate_above_stdio(fd: RawFd) -> PyResult<OwnedFd> {
+    // SAFETY: the caller guarantees `fd` is open for the duration of this call.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    nix::fcntl::fcntl(borrowed, nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))
+        .map(|raw| {
+            // SAFETY: F_DUPFD_CLOEXEC just returned this new descriptor, owned by nobody else.
+            unsafe { std::os::fd::FromRawFd::from_raw_fd(raw) }
+        })
+        .map_err(|e| start_error(&format!("duplicating fd {fd}: {e}"), "shim", 125))
+}
+
+/// Reads one line byte by byte: the exit line may follow at once and must stay in the pipe.
+fn read_line(fd: &OwnedFd) -> nix::Result<String> {
+    let mut line = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        match nix::unistd::read(fd, &mut byte) {
+            Ok(0) => break,
+            Ok(_) if byte[0] == b'\n' => break,
+            Ok(_) => line.push(byte[0]),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(String::from_utf8_lossy(&line).into_owned())
+}
+
+/// Moves each source fd onto 3, 4, 5 in the child: first out of the way (above 9), so that a
+/// source already sitting on a target number is not clobbered, then into place.
+fn place_fds(sources: &[Option<RawFd>; 3]) -> std::io::Result<()> {
+    let mut lifted = [-1; 3];
+    for (slot, source) in lifted.iter_mut().zip(sources) {
+        if let Some(fd) = source {
+            // SAFETY: F_DUPFD_CLOEXEC on an fd the parent passed in; no memory is touched.
+            *slot = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 10) };
+            if *slot < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+    }
+    for (lifted_fd, target) in lifted.iter().zip(SHIM_FDS) {
+        if *lifted_fd >= 0 {
+            // SAFETY: dup2 onto a fixed small fd number; the result is not CLOEXEC, as intended.
+            if unsafe { libc::dup2(*lifted_fd, target) } < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Started>()?;
+    m.add_function(wrap_pyfunction!(start_container, m)?)?;
+    Ok(())
+}

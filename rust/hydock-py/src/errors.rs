@@ -1,0 +1,26 @@
+//! The exceptions are defined once, in Python (`hydock/errors.py`); Rust raises them by import.
+
+use pyo3::import_exception;
+use pyo3::prelude::*;
+
+import_exception!(hydock.errors, LayerError);
+import_exception!(hydock.errors, MountError);
+import_exception!(hydock.errors, CgroupError);
+import_exception!(hydock.errors, ContainerStartError);
+
+pub fn layer_error(err: &hydock_layer::LayerError) -> PyErr {
+    LayerError::new_err((err.to_string(), err.step()))
+}
+
+pub fn mount_error(err: &hydock_runtime::overlay::MountError) -> PyErr {
+    MountError::new_err((err.to_string(), "mount"))
+}
+
+pub fn cgroup_error(err: &hydock_cgroups::CgroupError) -> PyErr {
+    CgroupError::new_err((err.to_string(), "cgroup"))
+}
+
+/// `exit_code` follows Docker: 127 when the command is not found, 126 when it cannot be run.
+pub fn start_error(message: &str, step: &str, exit_code: i32) -> PyErr {
+    ContainerStartError::new_err((message.to_string(), step.to_string(), exit_code))
+}

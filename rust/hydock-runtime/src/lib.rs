@@ -1,0 +1,28 @@
+#![deny(unsafe_op_in_unsafe_fn)]
+//! Container root filesystems and processes: overlay mounts, and starting a container's first
+//! process from an OCI runtime spec (namespaces, mounts, pivot_root, credentials, exec).
+
+pub mod overlay;
+
+mod caps;
+mod cgroup_mount;
+mod devices;
+mod error;
+mod exec;
+mod in_root;
+mod init;
+mod mount_api;
+mod mount_options;
+mod mounts;
+mod namespaces;
+mod paths;
+mod process_attrs;
+mod rootfs;
+mod signals;
+mod spawn;
+mod stdio;
+mod tiny_init;
+mod user;
+
+pub use error::{SpawnError, SpawnErrorKind};
+pub use spawn::{spawn, SpawnOptions};

@@ -1,0 +1,143 @@
+//! The parent side of starting a container: fork the child into the container's pid namespace,
+//! let the caller place it (cgroups), release it, and learn whether its exec succeeded.
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::socket::{send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, ForkResult, Pid};
+use oci_spec::runtime::Spec;
+
+use crate::error::SpawnError;
+use crate::init::{run_child, ContainerPlan};
+use crate::namespaces::PidNamespaceSwitch;
+
+/// The container process's stdio and whether a minimal init runs as its pid 1.
+#[derive(Debug, Clone, Copy)]
+pub struct SpawnOptions {
+    /// None gives the process /dev/null.
+    pub stdin: Option<RawFd>,
+    pub stdout: RawFd,
+    pub stderr: RawFd,
+    /// Run a tini-like pid 1 that forwards signals to the command and reaps zombies.
+    pub init: bool,
+}
+
+/// Starts the container described by `spec` (with `bundle` as the base of relative paths) and
+/// returns the host pid of its pid 1 once the command has been exec'd.
+///
+/// `before_start` runs with that pid while the child is still waiting, before it enters its
+/// namespaces: the place to put it into cgroups. The caller must be single-threaded (`spawn`
+/// forks) and reaps the returned pid itself. On failure the child has been killed and reaped.
+pub fn spawn(
+    spec: &Spec,
+    bundle: &Path,
+    opts: &SpawnOptions,
+    before_start: &mut dyn FnMut(i32) -> Result<(), String>,
+) -> Result<i32, SpawnError> {
+    let dev_null;
+    let stdin = match opts.stdin {
+        Some(fd) => fd,
+        None => {
+            dev_null = std::fs::File::open("/dev/null")
+                .map_err(|e| SpawnError::other("stdio", format!("/dev/null: {e}")))?;
+            dev_null.as_raw_fd()
+        }
+    };
+    let plan = ContainerPlan::new(spec, bundle, [stdin, opts.stdout, opts.stderr], opts.init)?;
+    let (parent_end, child_end) = socketpair(
+        AddressFamily::Unix,
+        SockType::Stream,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .map_err(|e| SpawnError::other("spawn", format!("socketpair: {e}")))?;
+    let pid_namespace = PidNamespaceSwitch::enter(plan.namespaces)
+        .map_err(|e| SpawnError::other("namespaces", e))?;
+    // SAFETY: the caller is single-threaded (documented above), so no lock can be held by a
+    // thread that does not exist in the child; the child only makes system calls and plain
+    // allocations (glibc resets its allocator locks in fork) before execve or _exit.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            drop(parent_end);
+            run_child(&plan, child_end)
+        }
+        Ok(ForkResult::Parent { child }) => {
+            drop(child_end);
+            let child = ChildGuard {
+                pid: child,
+                armed: true,
+            };
+            pid_namespace
+                .restore()
+                .map_err(|e| SpawnError::other("namespaces", e))?;
+            release_and_confirm(child, parent_end, before_start)
+        }
+        Err(errno) => {
+            pid_namespace
+                .restore()
+                .map_err(|e| SpawnError::other("namespaces", e))?;
+            Err(SpawnError::other("spawn", format!("fork: {errno}")))
+        }
+    }
+}
+
+fn release_and_confirm(
+    mut child: ChildGuard,
+    channel: OwnedFd,
+    before_start: &mut dyn FnMut(i32) -> Result<(), String>,
+) -> Result<i32, SpawnError> {
+    let pid = child.pid.as_raw();
+    before_start(pid).map_err(|message| SpawnError::other("before_start", message))?;
+    loop {
+        match send(channel.as_raw_fd(), &[1], MsgFlags::MSG_NOSIGNAL) {
+            Ok(_) => break,
+            Err(Errno::EINTR) => continue,
+            Err(errno) => {
+                return Err(SpawnError::other(
+                    "spawn",
+                    format!("container process {pid} exited before start: {errno}"),
+                ))
+            }
+        }
+    }
+    // The child's end is close-on-exec: EOF with nothing written means execve succeeded.
+    let mut report = Vec::new();
+    UnixStream::from(channel)
+        .read_to_end(&mut report)
+        .map_err(|e| {
+            SpawnError::other("spawn", format!("read the container process's report: {e}"))
+        })?;
+    if report.is_empty() {
+        child.release();
+        Ok(pid)
+    } else {
+        Err(SpawnError::decode(&report))
+    }
+}
+
+/// Kills and reaps the child unless it started, so no failure path leaves a process behind.
+struct ChildGuard {
+    pid: Pid,
+    armed: bool,
+}
+
+impl ChildGuard {
+    fn release(&mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = kill(self.pid, Signal::SIGKILL);
+            while let Err(Errno::EINTR) = waitpid(self.pid, None) {}
+        }
+    }
+}

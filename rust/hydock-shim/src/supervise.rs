@@ -1,0 +1,224 @@
+//! The shim's life: detach from the caller, start the container, pump its output, reap it,
+//! record how it ended, clean up.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+
+use hydock_cgroups::{Cgroup, Resources};
+use hydock_runtime::{spawn, SpawnErrorKind, SpawnOptions};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::{fork, pipe2, read, setsid, ForkResult, Pid};
+use oci_spec::runtime::Spec;
+
+use crate::args::{Args, ATTACH_STDERR_FD, ATTACH_STDOUT_FD, STATUS_FD};
+use crate::jsonlog::{JsonLog, Stream};
+use crate::report::{process_start_time, write_record, Exited, StartFailed, Started, StatusPipe};
+use crate::timefmt::now_rfc3339_nano;
+
+pub fn run(args: &Args) -> Result<(), String> {
+    detach()?;
+    let mut status = StatusPipe::inherit(STATUS_FD);
+    let started = match start(args) {
+        Ok(started) => started,
+        Err(failure) => {
+            status.send(&StartFailed { error: &failure.message, step: &failure.step, kind: failure.kind });
+            return Ok(());
+        }
+    };
+    let shim_pid = std::process::id() as i32;
+    let record = Started {
+        pid: started.pid.as_raw(),
+        shim_pid,
+        pid_start: process_start_time(started.pid.as_raw()),
+        shim_start: process_start_time(shim_pid),
+        started_at: now_rfc3339_nano(),
+    };
+    // On disk before the caller hears of it: a caller that dies now leaves the truth behind.
+    if let Err(err) = write_record(&args.bundle.join("shim.json"), &record) {
+        eprintln!("hydock-shim: writing shim.json: {err}");
+    }
+    status.send(&record);
+    let exited = supervise(args, started);
+    if args.auto_remove {
+        remove_bundle(args);
+    } else if let Err(err) = write_record(&args.exit_file, &exited) {
+        eprintln!("hydock-shim: writing {}: {err}", args.exit_file.display());
+    }
+    status.send(&exited);
+    Ok(())
+}
+
+/// Renames the bundle out of sight first, so nobody ever sees a half-deleted container.
+fn remove_bundle(args: &Args) {
+    let doomed = args.bundle.with_file_name(format!(".rm-{}", args.id));
+    let result = std::fs::rename(&args.bundle, &doomed).and_then(|()| std::fs::remove_dir_all(&doomed));
+    if let Err(err) = result {
+        eprintln!("hydock-shim: removing {}: {err}", args.bundle.display());
+    }
+}
+
+/// Forks so that the caller's child (our parent) exits at once and can be reaped, and starts a
+/// new session so the terminal's signals meant for the caller never reach the container.
+fn detach() -> Result<(), String> {
+    // SAFETY: the shim is single threaded at this point, so the child may run any code.
+    match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
+        ForkResult::Parent { .. } => std::process::exit(0),
+        ForkResult::Child => {
+            setsid().map_err(|e| format!("setsid: {e}"))?;
+            Ok(())
+        }
+    }
+}
+
+struct StartFailure {
+    step: String,
+    message: String,
+    kind: &'static str,
+}
+
+impl StartFailure {
+    fn other(step: &str, message: impl ToString) -> StartFailure {
+        StartFailure { step: step.to_string(), message: message.to_string(), kind: "other" }
+    }
+}
+
+struct Running {
+    pid: Pid,
+    cgroup: Cgroup,
+    stdout: OwnedFd,
+    stderr: OwnedFd,
+    log: JsonLog,
+}
+
+fn start(args: &Args) -> Result<Running, StartFailure> {
+    let spec = Spec::load(args.bundle.join("config.json")).map_err(|e| StartFailure::other("spec", e))?;
+    let resources = spec
+        .linux()
+        .as_ref()
+        .and_then(|linux| linux.resources().as_ref())
+        .map(resources_from_spec)
+        .unwrap_or_default();
+    let cgroup = Cgroup::create(&args.cgroup, &resources).map_err(|e| StartFailure::other("cgroup", e))?;
+    let log_file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&args.log)
+        .map_err(|e| StartFailure::other("log", format!("{}: {e}", args.log.display())))?;
+    let (stdout_read, stdout_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| StartFailure::other("stdio", e))?;
+    let (stderr_read, stderr_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| StartFailure::other("stdio", e))?;
+    let options = SpawnOptions {
+        stdin: None,
+        stdout: stdout_write.as_raw_fd(),
+        stderr: stderr_write.as_raw_fd(),
+        init: args.init,
+    };
+    let mut join_cgroup = |pid: i32| cgroup.add_process(pid).map_err(|e| e.to_string());
+    let pid = match spawn(&spec, &args.bundle, &options, &mut join_cgroup) {
+        Ok(pid) => pid,
+        Err(err) => {
+            let _ = cgroup.destroy();
+            let kind = match err.kind {
+                SpawnErrorKind::NotFound => "not_found",
+                SpawnErrorKind::PermissionDenied => "permission_denied",
+                SpawnErrorKind::Other => "other",
+            };
+            return Err(StartFailure { step: err.step, message: err.message, kind });
+        }
+    };
+    Ok(Running { pid: Pid::from_raw(pid), cgroup, stdout: stdout_read, stderr: stderr_read, log: JsonLog::new(log_file) })
+}
+
+fn resources_from_spec(res: &oci_spec::runtime::LinuxResources) -> Resources {
+    let memory = res.memory().as_ref();
+    let cpu = res.cpu().as_ref();
+    Resources {
+        memory_limit: memory.and_then(|m| m.limit()),
+        memory_reservation: memory.and_then(|m| m.reservation()),
+        memory_swap: memory.and_then(|m| m.swap()),
+        cpu_shares: cpu.and_then(|c| c.shares()),
+        cpu_quota: cpu.and_then(|c| c.quota()),
+        cpu_period: cpu.and_then(|c| c.period()),
+        cpuset_cpus: cpu.and_then(|c| c.cpus().clone()),
+        cpuset_mems: cpu.and_then(|c| c.mems().clone()),
+        pids_limit: res.pids().as_ref().map(|p| p.limit()),
+    }
+}
+
+/// Copies output to the log (and the attached fds) until both streams close, then reaps.
+fn supervise(args: &Args, mut running: Running) -> Exited {
+    let mut attached = [attached_fd(args, ATTACH_STDOUT_FD), attached_fd(args, ATTACH_STDERR_FD)];
+    let mut open = [true, true];
+    let mut buf = vec![0u8; 64 * 1024];
+    while open[0] || open[1] {
+        let streams = [running.stdout.as_fd(), running.stderr.as_fd()];
+        let active: Vec<usize> = (0..2).filter(|&i| open[i]).collect();
+        let mut fds: Vec<PollFd> = active.iter().map(|&i| PollFd::new(streams[i], PollFlags::POLLIN)).collect();
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(err) => {
+                eprintln!("hydock-shim: poll: {err}");
+                break;
+            }
+        }
+        let ready: Vec<usize> =
+            active.iter().zip(&fds).filter(|(_, fd)| fd.any().unwrap_or(false)).map(|(&i, _)| i).collect();
+        for index in ready {
+            match read(streams[index], &mut buf) {
+                Err(nix::errno::Errno::EINTR) => {}
+                Ok(0) | Err(_) => open[index] = false,
+                Ok(n) => {
+                    let stream = if index == 0 { Stream::Stdout } else { Stream::Stderr };
+                    if let Err(err) = running.log.write(stream, &buf[..n]) {
+                        eprintln!("hydock-shim: writing log: {err}");
+                    }
+                    if let Some(file) = attached[index].as_mut() {
+                        if file.write_all(&buf[..n]).is_err() {
+                            attached[index] = None;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let _ = running.log.flush();
+    let exit_code = reap(running.pid);
+    let oom_killed = running.cgroup.oom_kills().map(|n| n > 0).unwrap_or(false);
+    if let Err(err) = running.cgroup.destroy() {
+        eprintln!("hydock-shim: removing cgroup: {err}");
+    }
+    if let Some(mount) = &args.rootfs_mount {
+        if let Err(err) = hydock_runtime::overlay::unmount(mount) {
+            eprintln!("hydock-shim: {err}");
+        }
+    }
+    Exited { exit_code, oom_killed, finished_at: now_rfc3339_nano() }
+}
+
+fn attached_fd(args: &Args, fd: i32) -> Option<File> {
+    if !args.attach {
+        return None;
+    }
+    // SAFETY: fcntl(F_GETFD) only inspects the fd table.
+    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
+    // SAFETY: the caller handed this fd to us for our exclusive use and it is open.
+    open.then(|| File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// The container's exit code as Docker reports it: the status, or 128 + the killing signal.
+fn reap(pid: Pid) -> i32 {
+    loop {
+        match waitpid(pid, None) {
+            Ok(WaitStatus::Exited(_, code)) => return code,
+            Ok(WaitStatus::Signaled(_, signal, _)) => return 128 + signal as i32,
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(err) => {
+                eprintln!("hydock-shim: waitpid: {err}");
+                return 255;
+            }
+        }
+    }
+}
+

@@ -1,0 +1,102 @@
+"""The `hydock` CLI end to end: images, container life cycle, logs, stats, and the truth after a crash."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+
+def ok(result: subprocess.CompletedProcess[bytes]) -> str:
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout.decode()
+
+
+def test_image_commands(cli, busybox_tar: Path) -> None:
+    image_id = ok(cli("import", str(busybox_tar), "bb:1")).strip()
+    assert image_id.startswith("sha256:")
+    with busybox_tar.open("rb") as stdin_tar:
+        piped = subprocess.run(cli.argv("import", "-", "bb:piped"), stdin=stdin_tar, capture_output=True)
+    assert ok(piped).startswith("sha256:")
+    ok(cli("tag", "bb:1", "localhost:5000/team/bb:v2"))
+    listing = ok(cli("images"))
+    assert listing.splitlines()[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
+    assert "localhost:5000/team/bb" in listing and "bb" in listing
+    inspect = json.loads(ok(cli("inspect", "bb:1")))
+    assert inspect[0]["Id"] == image_id
+    assert sorted(inspect[0]["RepoTags"]) == ["bb:1", "localhost:5000/team/bb:v2"]
+    assert inspect[0]["RootFS"]["Type"] == "layers"
+    history = ok(cli("history", "bb:1"))
+    assert "Imported from" in history
+    assert ok(cli("rmi", "localhost:5000/team/bb:v2")) == "Untagged: localhost:5000/team/bb:v2\n"
+    assert "Error" in cli("rmi", "nope:1").stderr.decode()
+    assert cli("rmi", "nope:1").returncode == 1
+
+
+def test_bad_reference_and_unknown_flag(cli, busybox_tar: Path) -> None:
+    bad = cli("import", str(busybox_tar), "Bad:Name")
+    assert bad.returncode != 0 and b"must be lowercase" in bad.stderr
+    unknown = cli("run", "--bogus", "x")
+    assert unknown.returncode == 125
+    assert unknown.stderr.startswith(b"unknown flag: --bogus")
+    missing = cli("run", "--rm", "no-such-image", "true")
+    assert missing.returncode == 125
+    assert b"No such image" in missing.stderr
+
+
+def test_container_lifecycle(cli, image: str) -> None:
+    container_id = ok(cli("create", "--name", "life", image, "sh", "-c", "echo started; sleep 30")).strip()
+    assert len(container_id) == 64
+    assert "Created" in ok(cli("ps", "-a"))
+    assert ok(cli("ps", "-q")) == ""
+    assert ok(cli("start", "life")) == "life\n"
+    running = ok(cli("ps"))
+    assert "life" in running and "Up " in running
+    assert ok(cli("ps", "-q")) == container_id[:12] + "\n"
+    time.sleep(0.3)
+    assert ok(cli("logs", "life")) == "started\n"
+    stats = ok(cli("stats", "--no-stream", "life"))
+    assert stats.splitlines()[0].startswith("CONTAINER ID")
+    assert "life" in stats.splitlines()[1]
+    inspect = json.loads(ok(cli("inspect", "life")))[0]
+    assert inspect["State"]["Running"] is True and inspect["State"]["Pid"] > 0
+    conflict = cli("rm", "life")
+    assert conflict.returncode == 1 and b"cannot remove a running container" in conflict.stderr
+    assert ok(cli("stop", "-t", "1", "life")) == "life\n"
+    assert ok(cli("wait", "life")) == "137\n"
+    assert "Exited (137)" in ok(cli("ps", "-a"))
+    assert ok(cli("rm", "life")) == "life\n"
+    assert ok(cli("ps", "-a")).count("\n") == 1
+
+
+def test_kill_with_signal_and_wait(cli, image: str) -> None:
+    container_id = ok(cli("run", "-d", image, "sh", "-c", "trap 'exit 9' USR1; while :; do sleep 0.1; done")).strip()
+    time.sleep(0.3)
+    ok(cli("kill", "-s", "USR1", container_id[:8]))
+    assert ok(cli("wait", container_id)) == "9\n"
+
+
+def test_logs_follow_and_tail(cli, image: str) -> None:
+    container_id = ok(cli("run", "-d", image, "sh", "-c", "for i in 1 2 3 4; do echo line$i; sleep 0.2; done; echo err >&2")).strip()
+    followed = cli("logs", "-f", container_id)
+    assert followed.stdout == b"line1\nline2\nline3\nline4\n"
+    assert followed.stderr == b"err\n"
+    assert ok(cli("logs", "--tail", "2", container_id)) == "line4\n"
+
+
+def test_ps_tells_the_truth_after_the_starter_crashes(cli, image: str, root: Path) -> None:
+    proc = subprocess.Popen(cli.argv("run", "--name", "orphan", image, "sh", "-c", "echo ready; exec sleep 30"),
+                            stdout=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout.readline() == b"ready\n"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert "Up " in ok(cli("ps"))
+    ok(cli("kill", "orphan"))
+    assert ok(cli("wait", "orphan")) == "137\n"
+    assert "Exited (137)" in ok(cli("ps", "-a"))
+
+
+def test_version(cli) -> None:
+    assert ok(cli("--version")).startswith("hydock version ")

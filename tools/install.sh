@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything hydock needs on a fresh Debian 12 machine (as root), builds and installs
+# hydock, and imports a small busybox image. With --run, also runs a container from it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(busybox-static ca-certificates)
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+    [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+command -v cargo >/dev/null || { echo "install.sh: a Rust toolchain (cargo) is required" >&2; exit 1; }
+
+python3 -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" "click>=8.1" "msgspec>=0.18" \
+    "pytest>=8" "pytest-benchmark>=4" 2>&1 | grep -v "Running pip as the 'root' user" || true
+python3 -m maturin build --release --quiet --out target/wheels/hydock-dist >/dev/null
+python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/hydock-dist/hydock-*.whl \
+    2>&1 | grep -v "Running pip as the 'root' user" || true
+rm -rf target/wheels/hydock-dist
+# pyenv only exposes a new console script after a rehash.
+if command -v pyenv >/dev/null; then pyenv rehash; fi
+
+if ! python3 -m hydock images -q busybox | grep -q .; then
+    python3 tools/busybox_rootfs.py - | python3 -m hydock import - busybox:latest >/dev/null
+fi
+if [ "${1:-}" = "--run" ]; then
+    python3 -m hydock run --rm busybox echo "hello from a hydock container"
+fi

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: the Rust crates' tests, then the Python unit and integration tests
+# (real containers: run as root). Installs what it needs first, so it works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install.sh
+cargo test --workspace --exclude hydock-py --quiet
+python3 -m pytest tests "$@"
