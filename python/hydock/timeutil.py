@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -19,7 +19,7 @@ def parse_rfc3339(text: str) -> float:
     if not text or text.startswith("0001-"):
         return 0.0
     main, _, frac = text.rstrip("Z").partition(".")
-    seconds = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    seconds = datetime.strptime(main, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC).timestamp()
     return seconds + (float(f"0.{frac}") if frac else 0.0)
 
 

@@ -28,7 +28,7 @@ def root(tmp_path: Path) -> Iterator[Path]:
     yield path
     engine = Engine(path)
     seen = {p.name for p in (path / "containers").iterdir() if len(p.name) == 64}
-    for record in engine.container_service.list(all=True):
+    for record in engine.container_service.list_records(all=True):
         engine.container_service.remove(record.id, force=True)
     assert mounts_under(path) == []
     assert container_cgroups(seen) == []
@@ -55,8 +55,12 @@ class Cli:
     def argv(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "hydock", "--root", str(self.root), *args]
 
-    def __call__(self, *args: str, input: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(self.argv(*args), input=input, capture_output=True, timeout=timeout, env=os.environ.copy())
+    def __call__(
+        self, *args: str, input: bytes | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            self.argv(*args), input=input, capture_output=True, timeout=timeout, env=os.environ.copy()
+        )
 
 
 @pytest.fixture

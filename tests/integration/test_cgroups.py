@@ -13,8 +13,8 @@ CPU_CGROUP = Path("/sys/fs/cgroup/cpu")
 
 def test_memory_hog_is_oom_killed(engine: Engine, image: str) -> None:
     # busybox's `head -c` into a shell variable grows the shell's heap well past the limit.
-    container = engine.containers.run(image, ["sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"],
-                                      detach=True, mem_limit="32m")  # fmt: skip
+    hog = "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo survived"
+    container = engine.containers.run(image, ["sh", "-c", hog], detach=True, mem_limit="32m")
     assert container.wait(timeout=60)["StatusCode"] == 137
     container.reload()
     assert container.attrs["State"]["OOMKilled"] is True

@@ -6,7 +6,6 @@ import time
 from pathlib import Path
 
 from hydock import Engine
-
 from tests.integration.leaks import container_cgroups, mounts_under, shim_processes
 
 

@@ -79,7 +79,9 @@ def test_kill_with_signal_and_wait(cli, image: str) -> None:
 
 
 def test_logs_follow_and_tail(cli, image: str) -> None:
-    container_id = ok(cli("run", "-d", image, "sh", "-c", "for i in 1 2 3 4; do echo line$i; sleep 0.2; done; echo err >&2")).strip()
+    container_id = ok(
+        cli("run", "-d", image, "sh", "-c", "for i in 1 2 3 4; do echo line$i; sleep 0.2; done; echo err >&2")
+    ).strip()
     followed = cli("logs", "-f", container_id)
     assert followed.stdout == b"line1\nline2\nline3\nline4\n"
     assert followed.stderr == b"err\n"

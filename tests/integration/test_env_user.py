@@ -15,7 +15,12 @@ def test_image_env_cmd_workdir_user(engine: Engine, busybox_tar: Path) -> None:
     engine.images.import_image(
         busybox_tar,
         "configured:1",
-        changes=["ENV GREETING=hello", "WORKDIR /srv/app", "USER app", 'CMD ["sh", "-c", "echo $GREETING $(pwd) $(id -u)"]'],
+        changes=[
+            "ENV GREETING=hello",
+            "WORKDIR /srv/app",
+            "USER app",
+            'CMD ["sh", "-c", "echo $GREETING $(pwd) $(id -u)"]',
+        ],
     )
     assert engine.containers.run("configured:1", remove=True) == b"hello /srv/app 1000\n"
 

@@ -35,7 +35,8 @@ def test_own_mount_table(engine: Engine, image: str) -> None:
     targets = {line.split()[4] for line in mounts.splitlines()}
     assert "/" in targets and "/proc" in targets and "/dev" in targets
     assert not any(t.startswith("/work") or t.startswith("/var/lib/hydock") for t in targets), targets
-    assert "overlay" in mounts.splitlines()[0] or any(" / " in l and "overlay" in l for l in mounts.splitlines())
+    root_line = next(line for line in mounts.splitlines() if line.split()[4] == "/")
+    assert root_line.split(" - ")[1].split()[0] == "overlay"
 
 
 def test_network_none_has_only_loopback(engine: Engine, image: str) -> None:

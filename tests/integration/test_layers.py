@@ -56,7 +56,7 @@ def test_escaping_entries_are_refused(engine: Engine, tmp_path: Path, name: str,
     assert entry[0] in str(info.value)
     assert not (tmp_path / "escaped").exists()
     assert not Path("/tmp/escaped-absolute").exists()
-    assert engine.image_service.list() == []
+    assert engine.image_service.summaries() == []
     assert list((engine.root / "layers").glob(".tmp-*")) == []
     assert list((engine.root / "ingest").iterdir()) == []
 
@@ -89,4 +89,4 @@ def test_corrupt_gzip_is_refused(engine: Engine, busybox_tar: Path, tmp_path: Pa
     truncated.write_bytes(data[: len(data) // 2])
     with pytest.raises(LayerError):
         engine.images.import_image(truncated, "bad:4")
-    assert engine.image_service.list() == []
+    assert engine.image_service.summaries() == []

@@ -47,7 +47,9 @@ def test_mount_and_sethostname_fail_without_privileges(engine: Engine, image: st
 
 
 def test_privileged_can_mount(engine: Engine, image: str) -> None:
-    out = sh(engine, image, "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && hostname changed && hostname", privileged=True)
+    out = sh(
+        engine, image, "mkdir -p /mnt/t && mount -t tmpfs none /mnt/t && hostname changed && hostname", privileged=True
+    )
     assert out == "changed\n"
 
 
@@ -65,5 +67,10 @@ def test_non_root_user_holds_no_capabilities(engine: Engine, image: str) -> None
 
 
 def test_read_only_rootfs(engine: Engine, image: str) -> None:
-    out = sh(engine, image, "touch /newfile 2>/dev/null && echo wrote || echo refused; touch /dev/shm/ok && echo shm", read_only=True)
+    out = sh(
+        engine,
+        image,
+        "touch /newfile 2>/dev/null && echo wrote || echo refused; touch /dev/shm/ok && echo shm",
+        read_only=True,
+    )
     assert out == "refused\nshm\n"

@@ -20,7 +20,11 @@ DIGEST = "sha256:" + "ab" * 32
         ("localhost/app", "localhost/app", "localhost/app"),
         ("localhost:5000/a/b/c:tag", "localhost:5000/a/b/c:tag", "localhost:5000/a/b/c:tag"),
         ("quay.io/org/img@" + DIGEST, "quay.io/org/img@" + DIGEST, "quay.io/org/img@" + DIGEST),
-        ("registry.example.com:443/x:1.0-rc_2", "registry.example.com:443/x:1.0-rc_2", "registry.example.com:443/x:1.0-rc_2"),
+        (
+            "registry.example.com:443/x:1.0-rc_2",
+            "registry.example.com:443/x:1.0-rc_2",
+            "registry.example.com:443/x:1.0-rc_2",
+        ),
         ("a__b-c_d/e.f", "docker.io/a__b-c_d/e.f", "a__b-c_d/e.f"),
         ("[::1]:5000/img", "[::1]:5000/img", "[::1]:5000/img"),
     ],

@@ -11,7 +11,15 @@ from hydock.units import binary_size, human_size, parse_bytes
 
 @pytest.mark.parametrize(
     "text, value",
-    [("64m", 64 << 20), ("1g", 1 << 30), ("512k", 512 << 10), ("100", 100), ("1.5g", 3 << 29), ("64MB", 64 << 20), ("2MiB", 2 << 20)],
+    [
+        ("64m", 64 << 20),
+        ("1g", 1 << 30),
+        ("512k", 512 << 10),
+        ("100", 100),
+        ("1.5g", 3 << 29),
+        ("64MB", 64 << 20),
+        ("2MiB", 2 << 20),
+    ],
 )
 def test_parse_bytes(text: str, value: int) -> None:
     assert parse_bytes(text) == value

@@ -18,6 +18,7 @@ from hydock.cli.run_options import RUN_CONTEXT, container_options, run_options
 from hydock.cli.table import print_table, short_id, truncate
 from hydock.errors import ContainerStartError, HydockError
 
+
 @contextmanager
 def docker_run_exit_codes() -> Iterator[None]:
     """`docker run`/`create` exit 125 when the daemon refuses, whatever the error's usual code."""
@@ -159,7 +160,7 @@ def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool) -> None
 
     if latest:
         last = 1
-    records = engine().container_service.list(all=all_ or last >= 0)
+    records = engine().container_service.list_records(all=all_ or last >= 0)
     if last >= 0:
         records = records[:last]
     if quiet:
@@ -248,7 +249,9 @@ def rm(force: bool, names: tuple[str, ...]) -> None:
 
 
 @click.command("inspect")
-@click.option("--type", "kind", type=click.Choice(["container", "image"]), default=None, help="Return JSON for specified type")
+@click.option(
+    "--type", "kind", type=click.Choice(["container", "image"]), default=None, help="Return JSON for specified type"
+)
 @click.argument("names", nargs=-1, required=True)
 def inspect(kind: str | None, names: tuple[str, ...]) -> None:
     """Return low-level information on containers or images."""
@@ -285,7 +288,7 @@ def stats(no_stream: bool, all_: bool, names: tuple[str, ...]) -> None:
     from hydock.units import binary_size
 
     service = engine().container_service
-    records = [service.inspect(n) for n in names] if names else service.list(all=all_)
+    records = [service.inspect(n) for n in names] if names else service.list_records(all=all_)
     interval = 0.5
     ncpu = os.cpu_count() or 1
     while True:
@@ -298,15 +301,21 @@ def stats(no_stream: bool, all_: bool, names: tuple[str, ...]) -> None:
             if now and before:
                 cpu = (now["cpu_usage_ns"] - before["cpu_usage_ns"]) / (interval * 1e9) * 100
                 limit = now["memory_limit"] or _host_memory()
-                usage = now["memory_usage"] - now["memory_stat"].get("total_inactive_file", now["memory_stat"].get("inactive_file", 0))
+                usage = now["memory_usage"] - now["memory_stat"].get(
+                    "total_inactive_file", now["memory_stat"].get("inactive_file", 0)
+                )
                 mem = f"{binary_size(usage)} / {binary_size(limit)}"
                 mem_pct = f"{usage / limit * 100:.2f}%"
                 pids = str(now["pids_current"])
                 cpu_text = f"{min(cpu, ncpu * 100):.2f}%"
             else:
                 cpu_text, mem, mem_pct, pids = "0.00%", "0B / 0B", "0.00%", "0"
-            rows.append([short_id(record.id), record.name.lstrip("/"), cpu_text, mem, mem_pct, "0B / 0B", "0B / 0B", pids])
-        print_table(["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"], rows)
+            rows.append(
+                [short_id(record.id), record.name.lstrip("/"), cpu_text, mem, mem_pct, "0B / 0B", "0B / 0B", pids]
+            )
+        print_table(
+            ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"], rows
+        )
         if no_stream:
             return
 

@@ -8,7 +8,7 @@ import click
 
 from hydock.cli.context import engine
 from hydock.cli.table import print_table, short_id
-from hydock.timeutil import human_duration, parse_rfc3339
+from hydock.timeutil import human_duration
 from hydock.units import human_size
 
 
@@ -35,7 +35,7 @@ def images(all_: bool, quiet: bool, no_trunc: bool, repository: str | None) -> N
     rows = []
     now = time.time()
     wanted = parse_reference(repository).familiar_repository if repository else None
-    for summary in engine().image_service.list(all=all_):
+    for summary in engine().image_service.summaries(all=all_):
         ident = summary.id if no_trunc else short_id(summary.id)
         names = summary.repo_tags or ["<none>:<none>"]
         for name in names:
@@ -67,7 +67,7 @@ def rmi(force: bool, names: tuple[str, ...]) -> None:
     from hydock.errors import HydockError
 
     eng = engine()
-    in_use = {record.image for record in eng.container_service.list(all=True)}
+    in_use = {record.image for record in eng.container_service.list_records(all=True)}
     failed = False
     for name in names:
         try:
@@ -96,7 +96,11 @@ def history(human: bool, quiet: bool, no_trunc: bool, name: str) -> None:
         return
     rows = []
     for entry in entries:
-        created_by = entry.created_by if no_trunc else (entry.created_by[:44] + "…" if len(entry.created_by) > 45 else entry.created_by)
+        created_by = (
+            entry.created_by
+            if no_trunc
+            else (entry.created_by[:44] + "…" if len(entry.created_by) > 45 else entry.created_by)
+        )
         rows.append([
             entry.id if no_trunc or entry.id == "<missing>" else short_id(entry.id),
             f"{human_duration(now - entry.created)} ago" if human else str(entry.created),

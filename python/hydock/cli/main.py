@@ -19,7 +19,9 @@ USAGE_EXIT = 125
 class DockerStyleGroup(click.Group):
     """Maps every error to one line on stderr and Docker's exit codes, in one place."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, **kwargs: Any) -> Any:
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **kwargs: Any
+    ) -> Any:
         from hydock.errors import HydockError
 
         try:

@@ -30,7 +30,9 @@ def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--pids-limit", type=int, default=None, help="Tune container pids limit (set -1 for unlimited)"),
         click.option("--read-only", is_flag=True, help="Mount the container's root filesystem as read only"),
         click.option("--network", "--net", default="bridge", help="Connect a container to a network"),
-        click.option("--init", is_flag=True, help="Run an init inside the container that forwards signals and reaps processes"),
+        click.option(
+            "--init", is_flag=True, help="Run an init inside the container that forwards signals and reaps processes"
+        ),
         click.option("--privileged", is_flag=True, help="Give extended privileges to this container"),
         click.option("--cap-add", multiple=True, help="Add Linux capabilities"),
         click.option("--cap-drop", multiple=True, help="Drop Linux capabilities"),
@@ -65,7 +67,9 @@ def _nano_cpus(text: str) -> int:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise InvalidArgument(f'invalid argument "{text}" for "--cpus" flag: failed to parse {text} as a rational number') from None
+        raise InvalidArgument(
+            f'invalid argument "{text}" for "--cpus" flag: failed to parse {text} as a rational number'
+        ) from None
     nano = value * 1_000_000_000
     if nano != nano.to_integral_value() or nano < 0:
         raise InvalidArgument(f'invalid argument "{text}" for "--cpus" flag: value is too precise')

@@ -10,9 +10,9 @@ PADDING = 3
 def print_table(headers: list[str], rows: list[list[str]]) -> None:
     widths = [len(h) for h in headers]
     for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
     for row in [headers, *rows]:
-        cells = [cell.ljust(width + PADDING) for cell, width in zip(row[:-1], widths)] + [row[-1]]
+        cells = [cell.ljust(width + PADDING) for cell, width in zip(row[:-1], widths, strict=False)] + [row[-1]]
         click.echo("".join(cells).rstrip())
 
 

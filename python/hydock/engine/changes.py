@@ -53,7 +53,7 @@ def apply_changes(config: ContainerConfig, changes: list[str]) -> ContainerConfi
         elif keyword == "LABEL":
             config.labels = {**(config.labels or {}), **dict(_pairs(rest))}
         elif keyword == "EXPOSE":
-            ports = {p if "/" in p else f"{p}/tcp": {} for p in rest.split()}
+            ports: dict[str, dict] = {p if "/" in p else f"{p}/tcp": {} for p in rest.split()}
             config.exposed_ports = {**(config.exposed_ports or {}), **ports}
         elif keyword == "VOLUME":
             paths = json.loads(rest) if rest.startswith("[") else rest.split()

@@ -117,7 +117,12 @@ class ContainerService:
         shim = native.load_shim_file(path / "shim.json")
         if shim is None:
             return state
-        state.pid, state.shim_pid, state.pid_start, state.shim_start = shim.pid, shim.shim_pid, shim.pid_start, shim.shim_start
+        state.pid, state.shim_pid, state.pid_start, state.shim_start = (
+            shim.pid,
+            shim.shim_pid,
+            shim.pid_start,
+            shim.shim_start,
+        )
         state.started_at, state.error = shim.started_at, ""
         exited = native.load_exit_file(path / "exit.json")
         if exited is None and (is_alive(shim.shim_pid, shim.shim_start) or is_alive(shim.pid, shim.pid_start)):
@@ -137,7 +142,7 @@ class ContainerService:
     def inspect(self, name: str) -> ContainerRecord:
         return self._read_record(self.resolve(name))
 
-    def list(self, *, all: bool = False) -> list[ContainerRecord]:
+    def list_records(self, *, all: bool = False) -> list[ContainerRecord]:
         records = []
         for path in self.dir.iterdir():
             if len(path.name) != 64:
@@ -165,7 +170,9 @@ class ContainerService:
 
     # --- create and start ---------------------------------------------------------------------
 
-    def create(self, image: str, command: list[str] | None = None, options: RunOptions | None = None) -> ContainerRecord:
+    def create(
+        self, image: str, command: list[str] | None = None, options: RunOptions | None = None
+    ) -> ContainerRecord:
         options = options or RunOptions()
         image_id = self.images.resolve(image)
         image_config = self.images.config(image_id).config

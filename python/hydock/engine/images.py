@@ -161,7 +161,7 @@ class ImageService:
     def _size(self, image_id: str) -> int:
         return sum(layer.size for layer in self.layers(image_id))
 
-    def list(self, *, all: bool = False) -> list[ImageSummary]:
+    def summaries(self, *, all: bool = False) -> list[ImageSummary]:
         tags = self._images.tags()
         summaries = []
         for image_id in self._images.ids():
@@ -206,7 +206,9 @@ class ImageService:
             os=config.os,
             size=size,
             virtual_size=size,
-            graph_driver=GraphDriver("overlay2", {"LowerDir": ":".join(diffs[1:]), "UpperDir": diffs[0]} if diffs else {}),
+            graph_driver=GraphDriver(
+                "overlay2", {"LowerDir": ":".join(diffs[1:]), "UpperDir": diffs[0]} if diffs else {}
+            ),
             root_f_s=ImageRootFS("layers", list(config.rootfs.diff_ids)),
             metadata={"LastTagTime": record.last_tag_time or "0001-01-01T00:00:00Z"},
         )
@@ -218,7 +220,9 @@ class ImageService:
         entries = []
         for item in config.history:
             size = 0 if item.empty_layer else next(layers).size
-            entries.append(HistoryEntry("<missing>", int(parse_rfc3339(item.created)), item.created_by, [], size, item.comment))
+            entries.append(
+                HistoryEntry("<missing>", int(parse_rfc3339(item.created)), item.created_by, [], size, item.comment)
+            )
         entries.reverse()
         if entries:
             entries[0].id = image_id

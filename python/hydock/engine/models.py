@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import builtins
 from typing import Any, BinaryIO
 
 import msgspec
@@ -36,16 +37,22 @@ class ImageCollection:
     def __init__(self, service: ImageService) -> None:
         self._service = service
 
-    def import_image(self, source: str | os.PathLike[str] | BinaryIO, reference: str | None = None, *, changes: list[str] | None = None) -> Image:
+    def import_image(
+        self,
+        source: str | os.PathLike[str] | BinaryIO,
+        reference: str | None = None,
+        *,
+        changes: list[str] | None = None,
+    ) -> Image:
         return Image(self._service, self._service.import_image(source, reference, changes=changes))
 
     def get(self, name: str) -> Image:
         return Image(self._service, self._service.resolve(name))
 
-    def list(self) -> list[Image]:
-        return [Image(self._service, summary.id) for summary in self._service.list()]
+    def list(self) -> builtins.list[Image]:
+        return [Image(self._service, summary.id) for summary in self._service.summaries()]
 
-    def remove(self, image: str, force: bool = False) -> list[dict[str, str]]:
+    def remove(self, image: str, force: bool = False) -> builtins.list[dict[str, str]]:
         return self._service.remove(image, force=force)
 
 
@@ -184,5 +191,5 @@ class ContainerCollection:
     def get(self, name: str) -> Container:
         return Container(self._service, self._service.resolve(name))
 
-    def list(self, all: bool = False) -> list[Container]:
-        return [Container(self._service, r.id) for r in self._service.list(all=all)]
+    def list(self, all: bool = False) -> builtins.list[Container]:
+        return [Container(self._service, r.id) for r in self._service.list_records(all=all)]

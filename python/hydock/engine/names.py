@@ -10,10 +10,14 @@ from pathlib import Path
 from hydock.errors import Conflict, InvalidArgument
 
 _VALID = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-_LEFT = ("admiring", "brave", "busy", "clever", "eager", "festive", "gallant", "happy", "jolly", "keen",
-         "loving", "modest", "nifty", "quirky", "serene", "tender", "upbeat", "vibrant", "wizardly", "zealous")  # fmt: skip
-_RIGHT = ("babbage", "curie", "darwin", "euclid", "fermi", "galileo", "hopper", "hypatia", "kepler", "lovelace",
-          "meitner", "newton", "noether", "pasteur", "ritchie", "shannon", "thompson", "torvalds", "turing", "wozniak")  # fmt: skip
+_LEFT = (
+    "admiring", "brave", "busy", "clever", "eager", "festive", "gallant", "happy", "jolly", "keen",
+    "loving", "modest", "nifty", "quirky", "serene", "tender", "upbeat", "vibrant", "wizardly", "zealous",
+)  # fmt: skip
+_RIGHT = (
+    "babbage", "curie", "darwin", "euclid", "fermi", "galileo", "hopper", "hypatia", "kepler", "lovelace",
+    "meitner", "newton", "noether", "pasteur", "ritchie", "shannon", "thompson", "torvalds", "turing", "wozniak",
+)  # fmt: skip
 
 
 class NameRegistry:

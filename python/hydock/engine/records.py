@@ -61,7 +61,6 @@ class ContainerState(msgspec.Struct, rename=docker_name):
     pid_start: int = 0
 
 
-
 class GraphDriver(msgspec.Struct, rename=docker_name):
     name: str = "overlay2"
     data: dict[str, str] = {}

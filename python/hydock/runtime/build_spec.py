@@ -11,6 +11,7 @@ import msgspec
 from hydock.runtime.capabilities import capability_set
 from hydock.runtime.defaults import DEFAULT_DEVICES, MASKED_PATHS, READONLY_PATHS, default_mounts
 from hydock.runtime.spec import (
+    OCI_VERSION,
     Capabilities,
     Cpu,
     Device,
@@ -25,7 +26,6 @@ from hydock.runtime.spec import (
     Spec,
     User,
 )
-from hydock.runtime.spec import OCI_VERSION
 from hydock.runtime.users import ResolvedUser
 
 CPU_PERIOD_US = 100_000

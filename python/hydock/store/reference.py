@@ -90,9 +90,7 @@ def parse_reference(text: str) -> Reference:
     if not text:
         raise InvalidReference("invalid reference format: repository name must have at least one component")
     if _ANCHORED_HEX64.match(text):
-        raise InvalidReference(
-            f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings"
-        )
+        raise InvalidReference(f"invalid repository name ({text}), cannot specify 64-byte hexadecimal strings")
     match = _REFERENCE_RE.match(text)
     if match is None:
         if text != text.lower() and _REFERENCE_RE.match(text.lower()):

@@ -4,6 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
+/// Why applying or producing a layer failed.
 #[derive(Debug, thiserror::Error)]
 pub enum LayerError {
     /// The layer input could not be read or decompressed (I/O error, bad gzip or zstd data).
@@ -25,7 +26,8 @@ pub enum LayerError {
         action: &'static str,
         source: io::Error,
     },
-    /// An entry that cannot be applied as it stands (unknown type, non-numeric id, ...).
+    /// An entry that cannot be applied as it stands (unsupported type, link without a target,
+    /// whiteout of `..`).
     #[error("tar entry {entry:?} cannot be applied: {reason}")]
     Invalid { entry: String, reason: &'static str },
     /// The directory to apply onto or to diff could not be opened.

@@ -34,7 +34,11 @@ pub(crate) fn collect(root: BorrowedFd<'_>) -> Result<Vec<Node>, LayerError> {
 
 fn walk_dir(dir: BorrowedFd<'_>, prefix: &[u8], nodes: &mut Vec<Node>) -> Result<(), LayerError> {
     let failed_at = |path: &[u8]| {
-        let path = display_path(path);
+        let path = if path.is_empty() {
+            ".".to_owned()
+        } else {
+            display_path(path)
+        };
         move |Failed { action, source }| LayerError::Diff {
             path,
             action,

@@ -1,0 +1,63 @@
+"""Benchmarks run side by side with the tools hydock competes with; ratios printed at the end.
+
+Run: python3 -m pytest benches --benchmark-enable (as root). Each competitor that is not on the
+machine is reported as missing in the summary, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CACHE = Path("/var/tmp/hydock-bench")
+MEDIANS: dict[str, float] = {}
+MISSING: dict[str, str] = {}
+
+
+def record(benchmark, name: str) -> None:
+    MEDIANS[name] = benchmark.stats.stats.median
+
+
+def missing(name: str, reason: str) -> None:
+    MISSING[name] = reason
+
+
+@pytest.fixture(scope="session")
+def busybox_tar() -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / "busybox.tar"
+    if not path.exists():
+        subprocess.run([sys.executable, str(REPO / "tools/busybox_rootfs.py"), str(path)], check=True)
+    return path
+
+
+RATIOS = [
+    ("hydock Engine run --rm true", "runc run (prepared bundle)"),
+    ("hydock CLI run --rm true", "docker run --rm true"),
+    ("hydock CLI run --rm true", "runc run (prepared bundle)"),
+    ("hydock apply_layer (gzip, 200 MB)", "tar -xzf (gzip, 200 MB)"),
+]
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if not MEDIANS and not MISSING:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write("hydock benchmark medians and ratios (hydock / other; < 1 means hydock is faster)")
+    for name, median in sorted(MEDIANS.items()):
+        write(f"  {name:45s} {median * 1000:10.2f} ms")
+    for ours, theirs in RATIOS:
+        if ours in MEDIANS and theirs in MEDIANS:
+            write(f"  ratio {ours} / {theirs}: {MEDIANS[ours] / MEDIANS[theirs]:.2f}x")
+    for name, reason in MISSING.items():
+        write(f"  not measured: {name}: {reason}")
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None

@@ -1,0 +1,75 @@
+"""Container start-up latency: `run --rm IMAGE true` through hydock (Engine and CLI), runc and docker."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tarfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from benches.conftest import have, missing, record
+from hydock import Engine
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Iterator[Engine]:
+    root = tmp_path_factory.mktemp("bench-root")
+    engine = Engine(root)
+    engine.images.import_image(busybox_tar, "busybox:latest")
+    engine.containers.run("busybox", ["true"], remove=True)  # installs the shim binary once
+    yield engine
+
+
+def test_engine_run_true(benchmark, engine: Engine) -> None:
+    benchmark.pedantic(lambda: engine.containers.run("busybox", ["true"], remove=True), rounds=40, warmup_rounds=3)
+    record(benchmark, "hydock Engine run --rm true")
+
+
+def test_cli_run_true(benchmark, engine: Engine) -> None:
+    argv = [sys.executable, "-m", "hydock", "--root", str(engine.root), "run", "--rm", "busybox", "true"]
+    benchmark.pedantic(lambda: subprocess.run(argv, check=True), rounds=20, warmup_rounds=2)
+    record(benchmark, "hydock CLI run --rm true")
+
+
+@pytest.fixture(scope="module")
+def runc_bundle(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Path:
+    bundle = tmp_path_factory.mktemp("runc-bundle")
+    (bundle / "rootfs").mkdir()
+    with tarfile.open(busybox_tar) as tar:
+        tar.extractall(bundle / "rootfs", filter="fully_trusted")
+    subprocess.run(["runc", "spec"], cwd=bundle, check=True)
+    config = json.loads((bundle / "config.json").read_text())
+    config["process"]["terminal"] = False
+    config["process"]["args"] = ["true"]
+    (bundle / "config.json").write_text(json.dumps(config))
+    return bundle
+
+
+def test_runc_run_true(benchmark, runc_bundle: Path) -> None:
+    if not have("runc"):
+        missing("runc run (prepared bundle)", "runc is not installed (apt-get install runc)")
+        return
+
+    def run() -> None:
+        subprocess.run(["runc", "run", "-b", str(runc_bundle), f"bench-{uuid.uuid4().hex[:12]}"], check=True)
+
+    benchmark.pedantic(run, rounds=40, warmup_rounds=3)
+    record(benchmark, "runc run (prepared bundle)")
+
+
+def test_docker_run_true(benchmark, busybox_tar: Path) -> None:
+    if not have("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        missing("docker run --rm true", "no dockerd answers on this machine")
+        return
+    with open(busybox_tar, "rb") as tar:
+        subprocess.run(
+            ["docker", "import", "-", "hydock-bench-busybox:latest"], stdin=tar, check=True, capture_output=True
+        )
+    argv = ["docker", "run", "--rm", "hydock-bench-busybox:latest", "true"]
+    benchmark.pedantic(lambda: subprocess.run(argv, check=True), rounds=20, warmup_rounds=2)
+    record(benchmark, "docker run --rm true")

@@ -1,0 +1,52 @@
+"""Typed surface of the Rust extension (rust/hydock-py). Errors are raised as hydock.errors types."""
+
+from typing import final
+
+@final
+class ApplyStats:
+    digest: str
+    diff_id: str
+    compressed_size: int
+    size: int
+    compression: str
+
+@final
+class DiffStats:
+    digest: str
+    diff_id: str
+    compressed_size: int
+    size: int
+
+@final
+class Started:
+    pid: int
+    shim_pid: int
+    status_fd: int
+
+def apply_layer(source: int | str, target: str, tee: str | None = None) -> ApplyStats:
+    """Unpack a layer tar (plain/gzip/zstd) onto `target`; raises LayerError naming the entry."""
+
+def diff_layer(upper: str, out: str, compression: str = "gzip", mtime: int | None = None) -> DiffStats:
+    """Write the layer tar of an overlay upper dir to `out`; raises LayerError."""
+
+def mount_overlay(lowers: list[str], upper: str, work: str, target: str) -> None:
+    """Mount overlayfs (lowers top-most first); raises MountError."""
+
+def unmount(target: str) -> None: ...
+def start_container(
+    shim_dir: str,
+    bundle: str,
+    id: str,
+    cgroup: str,
+    log: str,
+    exit_file: str,
+    rootfs_mount: str,
+    init: bool = False,
+    auto_remove: bool = False,
+    stdout_fd: int | None = None,
+    stderr_fd: int | None = None,
+) -> Started:
+    """Start the bundle under its shim; raises ContainerStartError (with step and exit_code)."""
+
+def cgroup_stats(name: str) -> dict[str, object]: ...
+def cgroup_destroy(name: str) -> None: ...
