@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from hydock.cli.context import engine
+from hydock.cli.context import engine, for_each_target
 from hydock.cli.run_options import RUN_CONTEXT, container_options, run_options
 from hydock.cli.table import print_table, short_id, truncate
 from hydock.errors import ContainerStartError, HydockError
@@ -101,19 +101,6 @@ def create(image: str, command: tuple[str, ...], **params: Any) -> None:
     click.echo(record.id)
 
 
-def _each(names: tuple[str, ...], action: Any) -> None:
-    """Docker's multi-target commands: act on each, report each failure, exit 1 if any failed."""
-    failed = False
-    for name in names:
-        try:
-            action(name)
-        except HydockError as exc:
-            click.echo(f"Error response from daemon: {exc}", err=True)
-            failed = True
-    if failed:
-        raise click.exceptions.Exit(1)
-
-
 @click.command("start")
 @click.option("-a", "--attach", is_flag=True, help="Attach STDOUT/STDERR and forward signals")
 @click.argument("names", nargs=-1, required=True)
@@ -135,7 +122,7 @@ def start(attach: bool, names: tuple[str, ...]) -> None:
         service.start(name)
         click.echo(name)
 
-    _each(names, start_one)
+    for_each_target(names, start_one)
 
 
 def _status_text(state: Any, now: float) -> str:
@@ -209,7 +196,7 @@ def stop(timeout: int | None, names: tuple[str, ...]) -> None:
         service.stop(name, timeout)
         click.echo(name)
 
-    _each(names, stop_one)
+    for_each_target(names, stop_one)
 
 
 @click.command("kill")
@@ -223,7 +210,7 @@ def kill(signal_name: str, names: tuple[str, ...]) -> None:
         service.kill(name, signal_name)
         click.echo(name)
 
-    _each(names, kill_one)
+    for_each_target(names, kill_one)
 
 
 @click.command("wait")
@@ -231,7 +218,7 @@ def kill(signal_name: str, names: tuple[str, ...]) -> None:
 def wait(names: tuple[str, ...]) -> None:
     """Block until one or more containers stop, then print their exit codes."""
     service = engine().container_service
-    _each(names, lambda name: click.echo(service.wait(name).exit_code))
+    for_each_target(names, lambda name: click.echo(service.wait(name).exit_code))
 
 
 @click.command("rm")
@@ -245,7 +232,7 @@ def rm(force: bool, names: tuple[str, ...]) -> None:
         service.remove(name, force=force)
         click.echo(name)
 
-    _each(names, remove_one)
+    for_each_target(names, remove_one)
 
 
 @click.command("inspect")

@@ -6,7 +6,7 @@ import time
 
 import click
 
-from hydock.cli.context import engine
+from hydock.cli.context import engine, for_each_target
 from hydock.cli.table import print_table, short_id
 from hydock.timeutil import human_duration
 from hydock.units import human_size
@@ -64,21 +64,15 @@ def tag(source: str, target: str) -> None:
 @click.argument("names", nargs=-1, required=True)
 def rmi(force: bool, names: tuple[str, ...]) -> None:
     """Remove one or more images."""
-    from hydock.errors import HydockError
-
     eng = engine()
     in_use = {record.image for record in eng.container_service.list_records(all=True)}
-    failed = False
-    for name in names:
-        try:
-            for action in eng.image_service.remove(name, force=force, in_use=in_use):
-                for key, value in action.items():
-                    click.echo(f"{key}: {value}")
-        except HydockError as exc:
-            click.echo(f"Error response from daemon: {exc}", err=True)
-            failed = True
-    if failed:
-        raise click.exceptions.Exit(1)
+
+    def remove_one(name: str) -> None:
+        for action in eng.image_service.remove(name, force=force, in_use=in_use):
+            for key, value in action.items():
+                click.echo(f"{key}: {value}")
+
+    for_each_target(names, remove_one)
 
 
 @click.command("history")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import builtins
+import os
 from typing import Any, BinaryIO
 
 import msgspec

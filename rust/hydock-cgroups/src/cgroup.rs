@@ -40,14 +40,26 @@ impl Cgroup {
 
     /// Creates `name` in `layout`'s hierarchies and applies `resources`. It must not exist yet;
     /// on failure nothing of it is left behind.
-    pub fn create_in(layout: &Layout, name: &str, resources: &Resources) -> Result<Cgroup, CgroupError> {
+    pub fn create_in(
+        layout: &Layout,
+        name: &str,
+        resources: &Resources,
+    ) -> Result<Cgroup, CgroupError> {
         let name = CgroupName::parse(name)?;
         let mut created = CreatedDirs::default();
         let backend = match layout.kind() {
-            LayoutKind::V1 { hierarchies, unified } => {
-                Backend::V1(V1Cgroup::create(hierarchies, unified.as_deref(), &name, &mut created)?)
+            LayoutKind::V1 {
+                hierarchies,
+                unified,
+            } => Backend::V1(V1Cgroup::create(
+                hierarchies,
+                unified.as_deref(),
+                &name,
+                &mut created,
+            )?),
+            LayoutKind::V2 { mount_point } => {
+                Backend::V2(V2Cgroup::create(mount_point, &name, &mut created)?)
             }
-            LayoutKind::V2 { mount_point } => Backend::V2(V2Cgroup::create(mount_point, &name, &mut created)?),
         };
         let cgroup = Cgroup { name, backend };
         cgroup.update(resources)?;
@@ -65,9 +77,10 @@ impl Cgroup {
     pub fn open_in(layout: &Layout, name: &str) -> Result<Cgroup, CgroupError> {
         let name = CgroupName::parse(name)?;
         let backend = match layout.kind() {
-            LayoutKind::V1 { hierarchies, unified } => {
-                V1Cgroup::open(hierarchies, unified.as_deref(), &name).map(Backend::V1)
-            }
+            LayoutKind::V1 {
+                hierarchies,
+                unified,
+            } => V1Cgroup::open(hierarchies, unified.as_deref(), &name).map(Backend::V1),
             LayoutKind::V2 { mount_point } => V2Cgroup::open(mount_point, &name).map(Backend::V2),
         };
         match backend {

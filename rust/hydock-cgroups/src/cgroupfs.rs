@@ -55,13 +55,16 @@ impl ControlFile {
 
     pub fn write(self, dir: &Path, value: &str) -> Result<(), FsError> {
         match write(&dir.join(self.name), value) {
-            Err(FsError::Write { source, .. }) if source.kind() == ErrorKind::NotFound => Err(self.unavailable(dir)),
+            Err(FsError::Write { source, .. }) if source.kind() == ErrorKind::NotFound => {
+                Err(self.unavailable(dir))
+            }
             other => other,
         }
     }
 
     pub fn read(self, dir: &Path) -> Result<String, FsError> {
-        self.read_optional(dir)?.ok_or_else(|| self.unavailable(dir))
+        self.read_optional(dir)?
+            .ok_or_else(|| self.unavailable(dir))
     }
 
     /// `None` when the file does not exist (an older kernel, a controller not enabled).
@@ -94,7 +97,10 @@ pub(crate) fn write(path: &Path, value: &str) -> Result<(), FsError> {
         value: value.to_string(),
         source,
     };
-    let mut file = std::fs::OpenOptions::new().write(true).open(path).map_err(failed)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(failed)?;
     file.write_all(value.as_bytes()).map_err(failed)
 }
 
@@ -176,7 +182,10 @@ mod tests {
         assert_eq!(keyed.get("usage_usec"), Some(10));
         assert_eq!(keyed.require("nr_periods").unwrap(), 3);
         let missing = keyed.require("throttled_usec").unwrap_err().to_string();
-        assert!(missing.contains("cpu.stat") && missing.contains("throttled_usec"), "{missing}");
+        assert!(
+            missing.contains("cpu.stat") && missing.contains("throttled_usec"),
+            "{missing}"
+        );
         assert!(Keyed::parse("x".into(), "key notanumber\n").is_err());
         assert!(Keyed::parse("x".into(), "key 1 2\n").is_err());
     }
@@ -184,15 +193,25 @@ mod tests {
     #[test]
     fn missing_controller_file_names_controller_and_file() {
         let dir = std::env::temp_dir();
-        let err = ControlFile::new("memory", "memory.max").write(&dir, "1").unwrap_err();
+        let err = ControlFile::new("memory", "memory.max")
+            .write(&dir, "1")
+            .unwrap_err();
         let message = err.to_string();
         assert!(matches!(err, FsError::ControllerUnavailable { .. }));
-        assert!(message.contains("memory") && message.contains("memory.max"), "{message}");
+        assert!(
+            message.contains("memory") && message.contains("memory.max"),
+            "{message}"
+        );
     }
 
     #[test]
     fn failed_write_names_file_and_value() {
-        let err = write(Path::new("/proc/version"), "42").unwrap_err().to_string();
-        assert!(err.contains("/proc/version") && err.contains("\"42\""), "{err}");
+        let err = write(Path::new("/proc/version"), "42")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/proc/version") && err.contains("\"42\""),
+            "{err}"
+        );
     }
 }

@@ -82,10 +82,11 @@ impl Layout {
     /// The hierarchies mounted in this mount namespace. Any v1 controller hierarchy makes it v1
     /// (hybrid hosts included); otherwise the first cgroup2 mount makes it v2.
     pub fn detect() -> Result<Layout, DetectError> {
-        let text = std::fs::read_to_string(MOUNTINFO).map_err(|source| DetectError::ReadMountinfo {
-            path: MOUNTINFO.into(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(MOUNTINFO).map_err(|source| DetectError::ReadMountinfo {
+                path: MOUNTINFO.into(),
+                source,
+            })?;
         let mounts = parse_mountinfo(&text, Path::new(MOUNTINFO))?;
         layout_from_mounts(&mounts).ok_or_else(|| DetectError::NoHierarchy {
             path: MOUNTINFO.into(),
@@ -142,7 +143,10 @@ fn parse_mountinfo(text: &str, path: &Path) -> Result<Vec<CgroupMount>, DetectEr
             line: line.to_string(),
         };
         let fields: Vec<&str> = line.split(' ').collect();
-        let separator = fields.iter().position(|f| *f == "-").ok_or_else(malformed)?;
+        let separator = fields
+            .iter()
+            .position(|f| *f == "-")
+            .ok_or_else(malformed)?;
         if separator < 6 || fields.len() < separator + 4 {
             return Err(malformed());
         }
@@ -154,7 +158,10 @@ fn parse_mountinfo(text: &str, path: &Path) -> Result<Vec<CgroupMount>, DetectEr
         mounts.push(CgroupMount {
             is_v2,
             mount_point: PathBuf::from(unescape_octal(fields[4])),
-            super_options: fields[separator + 3].split(',').map(str::to_string).collect(),
+            super_options: fields[separator + 3]
+                .split(',')
+                .map(str::to_string)
+                .collect(),
         });
     }
     Ok(mounts)
@@ -166,10 +173,16 @@ fn unescape_octal(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let escaped = bytes.get(i + 1..i + 4).filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        let escaped = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| bytes[i] == b'\\' && d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match escaped {
             Some(digits) => {
-                out.push(digits.iter().fold(0u8, |acc, d| acc.wrapping_mul(8).wrapping_add(d - b'0')));
+                out.push(
+                    digits
+                        .iter()
+                        .fold(0u8, |acc, d| acc.wrapping_mul(8).wrapping_add(d - b'0')),
+                );
                 i += 4;
             }
             None => {
@@ -191,7 +204,9 @@ fn layout_from_mounts(mounts: &[CgroupMount]) -> Option<Layout> {
             .cloned()
             .collect();
         // A hierarchy mounted twice (bind mounts) is used once, at its first mount point.
-        let seen = subsystems.iter().any(|s| hierarchies.iter().any(|h| h.has(s)));
+        let seen = subsystems
+            .iter()
+            .any(|s| hierarchies.iter().any(|h| h.has(s)));
         if !subsystems.is_empty() && !seen {
             hierarchies.push(V1Hierarchy {
                 mount_point: mount.mount_point.clone(),
@@ -199,10 +214,19 @@ fn layout_from_mounts(mounts: &[CgroupMount]) -> Option<Layout> {
             });
         }
     }
-    let unified = mounts.iter().find(|m| m.is_v2).map(|m| m.mount_point.clone());
-    let has_v1_controller = hierarchies.iter().flat_map(|h| &h.subsystems).any(|s| !s.starts_with("name="));
+    let unified = mounts
+        .iter()
+        .find(|m| m.is_v2)
+        .map(|m| m.mount_point.clone());
+    let has_v1_controller = hierarchies
+        .iter()
+        .flat_map(|h| &h.subsystems)
+        .any(|s| !s.starts_with("name="));
     let kind = match (has_v1_controller, unified) {
-        (true, unified) => LayoutKind::V1 { hierarchies, unified },
+        (true, unified) => LayoutKind::V1 {
+            hierarchies,
+            unified,
+        },
         (false, Some(mount_point)) => LayoutKind::V2 { mount_point },
         (false, None) => return None,
     };
@@ -231,18 +255,33 @@ mod tests {
     #[test]
     fn hybrid_host_is_v1_with_unified_and_comounted_hierarchies() {
         let layout = detect_from(HYBRID).unwrap();
-        let LayoutKind::V1 { hierarchies, unified } = layout.kind() else {
+        let LayoutKind::V1 {
+            hierarchies,
+            unified,
+        } = layout.kind()
+        else {
             panic!("expected v1, got {layout:?}");
         };
-        assert_eq!(unified.as_deref(), Some(Path::new("/sys/fs/cgroup/unified")));
+        assert_eq!(
+            unified.as_deref(),
+            Some(Path::new("/sys/fs/cgroup/unified"))
+        );
         let summary: Vec<(&Path, Vec<&str>)> = hierarchies
             .iter()
-            .map(|h| (h.mount_point.as_path(), h.subsystems.iter().map(String::as_str).collect()))
+            .map(|h| {
+                (
+                    h.mount_point.as_path(),
+                    h.subsystems.iter().map(String::as_str).collect(),
+                )
+            })
             .collect();
         assert_eq!(
             summary,
             vec![
-                (Path::new("/sys/fs/cgroup/cpu,cpuacct"), vec!["cpu", "cpuacct"]),
+                (
+                    Path::new("/sys/fs/cgroup/cpu,cpuacct"),
+                    vec!["cpu", "cpuacct"]
+                ),
                 (Path::new("/sys/fs/cgroup/cpuset"), vec!["cpuset"]),
                 (Path::new("/sys/fs/cgroup/memory"), vec!["memory"]),
                 (Path::new("/sys/fs/cgroup/systemd"), vec!["name=systemd"]),

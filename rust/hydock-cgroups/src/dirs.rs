@@ -64,7 +64,9 @@ pub(crate) fn create_levels(
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists && !is_leaf => {}
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                return Err(DirError::AlreadyExists { path: level.clone() });
+                return Err(DirError::AlreadyExists {
+                    path: level.clone(),
+                });
             }
             Err(source) => {
                 return Err(DirError::Create {

@@ -26,7 +26,10 @@ pub enum CgroupError {
     #[error("cgroup {name:?} does not exist in any hierarchy")]
     NotFound { name: String },
     #[error("cgroup {name:?} has no {controller} hierarchy mounted")]
-    HierarchyMissing { name: String, controller: &'static str },
+    HierarchyMissing {
+        name: String,
+        controller: &'static str,
+    },
     #[error("{path} did not reach {wanted} within {waited:?}")]
     FreezeTimeout {
         path: PathBuf,

@@ -23,7 +23,10 @@ impl CgroupName {
         if name.contains('\0') {
             return Err(reject("it contains a NUL byte"));
         }
-        if name.split('/').any(|part| part.is_empty() || part == "." || part == "..") {
+        if name
+            .split('/')
+            .any(|part| part.is_empty() || part == "." || part == "..")
+        {
             return Err(reject("it has an empty, `.` or `..` component"));
         }
         Ok(CgroupName(name.to_string()))
@@ -74,9 +77,21 @@ mod tests {
 
     #[test]
     fn rejects_escaping_or_odd_names() {
-        for bad in ["", "/hydock/x", "hydock/../x", "..", "hydock//x", "hydock/", "./x", "a\0b"] {
+        for bad in [
+            "",
+            "/hydock/x",
+            "hydock/../x",
+            "..",
+            "hydock//x",
+            "hydock/",
+            "./x",
+            "a\0b",
+        ] {
             let err = CgroupName::parse(bad).unwrap_err();
-            assert!(matches!(err, CgroupError::InvalidName { .. }), "{bad:?}: {err}");
+            assert!(
+                matches!(err, CgroupError::InvalidName { .. }),
+                "{bad:?}: {err}"
+            );
         }
     }
 }

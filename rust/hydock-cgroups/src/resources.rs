@@ -77,9 +77,15 @@ impl Resources {
             (-1, _) => Some(Limit::Unlimited),
             (0, Some(Limit::Value(memory))) => Some(Limit::Value(memory.saturating_mul(2))),
             (0, other) => other,
-            (total, Some(Limit::Value(memory))) if total > 0 && total as u64 >= memory => Some(Limit::Value(total as u64)),
+            (total, Some(Limit::Value(memory))) if total > 0 && total as u64 >= memory => {
+                Some(Limit::Value(total as u64))
+            }
             (total, Some(Limit::Value(_))) if total > 0 => {
-                return Err(invalid("memory_swap", total, "must be at least memory_limit"));
+                return Err(invalid(
+                    "memory_swap",
+                    total,
+                    "must be at least memory_limit",
+                ));
             }
             (total, _) if total > 0 => {
                 return Err(invalid("memory_swap", total, "needs a memory_limit"));
@@ -87,7 +93,9 @@ impl Resources {
             (total, _) => return Err(invalid("memory_swap", total, "must be positive, 0 or -1")),
         };
         let swap = match (memory_and_swap, limit) {
-            (Some(Limit::Value(total)), Some(Limit::Value(memory))) => Some(Limit::Value(total - memory)),
+            (Some(Limit::Value(total)), Some(Limit::Value(memory))) => {
+                Some(Limit::Value(total - memory))
+            }
             (total, _) => total,
         };
         Ok(MemoryLimits {
@@ -132,7 +140,11 @@ fn memory_bytes(field: &'static str, value: Option<i64>) -> Result<Option<Limit>
 }
 
 fn invalid(field: &'static str, value: i64, reason: &'static str) -> ResourceError {
-    ResourceError::Invalid { field, value, reason }
+    ResourceError::Invalid {
+        field,
+        value,
+        reason,
+    }
 }
 
 /// v2 cpu.weight (1..=10000) for v1 cpu.shares (2..=262144), mapping the ends of one range onto
@@ -176,12 +188,24 @@ mod tests {
     #[test]
     fn explicit_and_unlimited_swap() {
         let m = memory(100, Some(150)).unwrap();
-        assert_eq!((m.memory_and_swap, m.swap), (Some(Limit::Value(150)), Some(Limit::Value(50))));
+        assert_eq!(
+            (m.memory_and_swap, m.swap),
+            (Some(Limit::Value(150)), Some(Limit::Value(50)))
+        );
         let m = memory(100, Some(-1)).unwrap();
-        assert_eq!((m.memory_and_swap, m.swap), (Some(Limit::Unlimited), Some(Limit::Unlimited)));
+        assert_eq!(
+            (m.memory_and_swap, m.swap),
+            (Some(Limit::Unlimited), Some(Limit::Unlimited))
+        );
         let m = memory(-1, None).unwrap();
-        assert_eq!((m.limit, m.swap), (Some(Limit::Unlimited), Some(Limit::Unlimited)));
-        assert_eq!(Resources::default().memory_limits().unwrap(), MemoryLimits::default());
+        assert_eq!(
+            (m.limit, m.swap),
+            (Some(Limit::Unlimited), Some(Limit::Unlimited))
+        );
+        assert_eq!(
+            Resources::default().memory_limits().unwrap(),
+            MemoryLimits::default()
+        );
     }
 
     #[test]

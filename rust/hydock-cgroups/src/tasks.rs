@@ -61,7 +61,13 @@ pub(crate) fn signal(pids: &[i32], signal: Signal) -> Result<(), TaskError> {
         match kill(Pid::from_raw(pid), signal) {
             // Exited since it was listed.
             Ok(()) | Err(Errno::ESRCH) => {}
-            Err(source) => return Err(TaskError::Signal { pid, signal, source }),
+            Err(source) => {
+                return Err(TaskError::Signal {
+                    pid,
+                    signal,
+                    source,
+                })
+            }
         }
     }
     Ok(())
@@ -69,7 +75,11 @@ pub(crate) fn signal(pids: &[i32], signal: Signal) -> Result<(), TaskError> {
 
 /// SIGKILLs whatever is in `dirs` until nothing is, re-reading each round to catch processes
 /// forked after the previous one.
-pub(crate) fn kill_until_empty(name: &str, dirs: &[&Path], timeout: Duration) -> Result<(), CgroupError> {
+pub(crate) fn kill_until_empty(
+    name: &str,
+    dirs: &[&Path],
+    timeout: Duration,
+) -> Result<(), CgroupError> {
     let start = Instant::now();
     loop {
         let pids = list(dirs)?;

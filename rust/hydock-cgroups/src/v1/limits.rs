@@ -59,7 +59,9 @@ impl V1Cgroup {
 /// The memsw limit exists only with swap accounting; without it the swap setting is dropped,
 /// as Docker does.
 fn write_memory(dir: &Path, memory: &MemoryLimits) -> Result<(), FsError> {
-    let memory_and_swap = memory.memory_and_swap.filter(|_| MEMSW_LIMIT.exists_in(dir));
+    let memory_and_swap = memory
+        .memory_and_swap
+        .filter(|_| MEMSW_LIMIT.exists_in(dir));
     match (memory.limit, memory_and_swap) {
         (Some(limit), Some(total)) => {
             // The kernel keeps memsw >= memory after every write, so memsw grows first when the

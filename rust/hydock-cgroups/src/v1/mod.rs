@@ -56,7 +56,11 @@ impl V1Cgroup {
     }
 
     /// The hierarchies where `name` exists; `None` if it exists in none.
-    pub fn open(hierarchies: &[V1Hierarchy], unified: Option<&Path>, name: &CgroupName) -> Option<V1Cgroup> {
+    pub fn open(
+        hierarchies: &[V1Hierarchy],
+        unified: Option<&Path>,
+        name: &CgroupName,
+    ) -> Option<V1Cgroup> {
         let cgroup = V1Cgroup::located(hierarchies, unified, name, Path::is_dir);
         (!cgroup.dirs.is_empty() || cgroup.unified.is_some()).then_some(cgroup)
     }
@@ -84,7 +88,11 @@ impl V1Cgroup {
     }
 
     pub fn paths(&self) -> Vec<&Path> {
-        self.dirs.iter().map(|d| d.path.as_path()).chain(self.unified.as_deref()).collect()
+        self.dirs
+            .iter()
+            .map(|d| d.path.as_path())
+            .chain(self.unified.as_deref())
+            .collect()
     }
 
     fn dir(&self, subsystem: &'static str) -> Result<&Path, CgroupError> {
@@ -129,6 +137,7 @@ impl V1Cgroup {
         self.freeze().ok();
         let killed = tasks::list(&paths).and_then(|pids| Ok(tasks::signal(&pids, signal)?));
         // A frozen v1 task acts on SIGKILL only once thawed.
+        self.thaw()?;
         killed
     }
 }

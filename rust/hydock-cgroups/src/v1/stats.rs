@@ -35,7 +35,8 @@ impl V1Cgroup {
         Ok(Stats {
             memory_usage: MEMORY_USAGE.read_u64(memory)?,
             memory_peak: MEMORY_PEAK.read_u64(memory)?,
-            memory_limit: Some(MEMORY_LIMIT.read_u64(memory)?).filter(|l| *l < UNLIMITED_MEMORY_FROM),
+            memory_limit: Some(MEMORY_LIMIT.read_u64(memory)?)
+                .filter(|l| *l < UNLIMITED_MEMORY_FROM),
             memory_stat: MEMORY_STAT.read_keyed(memory)?.into_entries(),
             cpu_usage_ns: CPUACCT_USAGE.read_u64(cpuacct)?,
             cpu_user_ns: cpuacct_stat.require("user")? * ns_per_tick,

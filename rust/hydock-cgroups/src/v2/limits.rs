@@ -29,7 +29,9 @@ impl V2Cgroup {
         if let Some(swap) = memory.swap {
             SWAP_MAX.write(dir, &swap.render("max"))?;
         }
-        if let Some(cpu_max) = self.cpu_max(resources.cpu_quota_limit(), resources.cpu_period_us())? {
+        if let Some(cpu_max) =
+            self.cpu_max(resources.cpu_quota_limit(), resources.cpu_period_us())?
+        {
             CPU_MAX.write(dir, &cpu_max)?;
         }
         if let Some(shares) = resources.cpu_shares_value() {
@@ -49,7 +51,11 @@ impl V2Cgroup {
 
     /// cpu.max is "quota period"; a lone quota keeps the current period, and a lone period needs
     /// the current quota written back with it.
-    fn cpu_max(&self, quota: Option<Limit>, period: Option<u64>) -> Result<Option<String>, CgroupError> {
+    fn cpu_max(
+        &self,
+        quota: Option<Limit>,
+        period: Option<u64>,
+    ) -> Result<Option<String>, CgroupError> {
         Ok(match (quota, period) {
             (None, None) => None,
             (Some(quota), None) => Some(quota.render("max")),

@@ -28,10 +28,16 @@ pub(crate) struct V2Cgroup {
 }
 
 impl V2Cgroup {
-    pub fn create(mount_point: &Path, name: &CgroupName, created: &mut CreatedDirs) -> Result<V2Cgroup, CgroupError> {
+    pub fn create(
+        mount_point: &Path,
+        name: &CgroupName,
+        created: &mut CreatedDirs,
+    ) -> Result<V2Cgroup, CgroupError> {
         let levels = dirs::create_levels(mount_point, name, created)?;
         let parents = levels.len().saturating_sub(1);
-        for ancestor in std::iter::once(mount_point).chain(levels[..parents].iter().map(PathBuf::as_path)) {
+        for ancestor in
+            std::iter::once(mount_point).chain(levels[..parents].iter().map(PathBuf::as_path))
+        {
             enable_controllers(ancestor)?;
         }
         Ok(V2Cgroup {

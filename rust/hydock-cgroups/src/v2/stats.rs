@@ -20,15 +20,16 @@ impl V2Cgroup {
         // cpu.stat always has the usage lines; the throttling ones come with the cpu controller,
         // without which nothing can be throttled.
         let cpu = CPU_STAT.read_keyed(dir)?;
+        // Read first: without the memory controller this is the error that says so.
+        let memory_usage = MEMORY_CURRENT.read_u64(dir)?;
         let peak_path = dir.join(MEMORY_PEAK.name);
         let memory_peak = match MEMORY_PEAK.read_optional(dir)? {
             Some(content) => cgroupfs::parse_u64(&peak_path, &content)?,
-            // Before Linux 5.19 the peak is not tracked; with the controller missing,
-            // memory.current below reports that.
+            // Linux before 5.19 does not track the peak.
             None => 0,
         };
         Ok(Stats {
-            memory_usage: MEMORY_CURRENT.read_u64(dir)?,
+            memory_usage,
             memory_peak,
             memory_limit: MEMORY_MAX.read_max(dir)?,
             memory_stat: MEMORY_STAT.read_keyed(dir)?.into_entries(),

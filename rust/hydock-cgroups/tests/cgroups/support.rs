@@ -97,7 +97,9 @@ impl ChildGuard {
     }
 
     pub fn expect_killed(&mut self) {
-        let status = self.wait_timeout(Duration::from_secs(10)).expect("child should have died");
+        let status = self
+            .wait_timeout(Duration::from_secs(10))
+            .expect("child should have died");
         assert_eq!(status.signal(), Some(SIGKILL), "child exit: {status:?}");
     }
 
@@ -137,7 +139,9 @@ pub fn spawn_in(cgroup: &Cgroup, script: &str) -> ChildGuard {
         child,
         stderr: Some(stderr_path),
     };
-    cgroup.add_process(child.pid()).expect("add child to cgroup");
+    cgroup
+        .add_process(child.pid())
+        .expect("add child to cgroup");
     let mut stdin = child.child.stdin.take().expect("child stdin");
     stdin.write_all(b"go\n").expect("release child");
     child
@@ -146,7 +150,12 @@ pub fn spawn_in(cgroup: &Cgroup, script: &str) -> ChildGuard {
 /// A plain long sleeper, added after it started.
 pub fn spawn_sleeper() -> ChildGuard {
     ChildGuard {
-        child: Command::new("sleep").arg("100").spawn().expect("spawn sleep"),
+        child: Command::new("sleep")
+            .arg("100")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn sleep"),
         stderr: None,
     }
 }
@@ -162,7 +171,11 @@ pub fn proc_cgroup_lines(pid: i32) -> Vec<String> {
 
 pub fn v1_layout() -> Layout {
     let layout = Layout::detect().expect("detect layout");
-    assert_eq!(layout.version(), hydock_cgroups::Version::V1, "this host is hybrid, expected v1");
+    assert_eq!(
+        layout.version(),
+        hydock_cgroups::Version::V1,
+        "this host is hybrid, expected v1"
+    );
     layout
 }
 
@@ -172,5 +185,8 @@ pub fn unified_layout() -> Layout {
 
 pub fn assert_controller_error(err: &CgroupError, file: &str) {
     let message = err.to_string();
-    assert!(message.contains(file), "error should name {file}: {message}");
+    assert!(
+        message.contains(file),
+        "error should name {file}: {message}"
+    );
 }

@@ -10,7 +10,17 @@ use crate::support::*;
 /// The mount points a container cgroup must appear under on this host, from mountinfo: the v1
 /// hierarchies of the controllers we use and the hybrid unified mount.
 fn expected_roots() -> Vec<PathBuf> {
-    let wanted = ["cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio", "name=systemd"];
+    let wanted = [
+        "cpu",
+        "cpuacct",
+        "cpuset",
+        "memory",
+        "pids",
+        "freezer",
+        "devices",
+        "blkio",
+        "name=systemd",
+    ];
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let mut roots: Vec<PathBuf> = mountinfo
         .lines()
@@ -48,7 +58,10 @@ fn create_add_list_destroy_in_every_hierarchy() {
     let membership = proc_cgroup_lines(child.pid());
     assert_eq!(membership.len(), roots.len(), "{membership:?}");
     for line in &membership {
-        assert!(line.ends_with(&format!(":/{}", cgroup.name())), "not moved: {line}");
+        assert!(
+            line.ends_with(&format!(":/{}", cgroup.name())),
+            "not moved: {line}"
+        );
     }
 
     let reopened = Cgroup::open_in(&layout, cgroup.name()).unwrap();
@@ -70,12 +83,21 @@ fn create_add_list_destroy_in_every_hierarchy() {
 fn nested_cpuset_levels_inherit_cpus_and_mems() {
     let layout = v1_layout();
     let (_guard, cgroup) = CgroupGuard::create(&layout, "cpuset", &Resources::default());
-    let cpuset = cgroup.paths().into_iter().find(|p| p.starts_with("/sys/fs/cgroup/cpuset")).unwrap();
+    let cpuset = cgroup
+        .paths()
+        .into_iter()
+        .find(|p| p.starts_with("/sys/fs/cgroup/cpuset"))
+        .unwrap();
     let root = Path::new("/sys/fs/cgroup/cpuset");
     for file in ["cpuset.cpus", "cpuset.mems"] {
         let want = std::fs::read_to_string(root.join(file)).unwrap();
         for level in [cpuset, cpuset.parent().unwrap()] {
-            assert_eq!(std::fs::read_to_string(level.join(file)).unwrap(), want, "{}", level.display());
+            assert_eq!(
+                std::fs::read_to_string(level.join(file)).unwrap(),
+                want,
+                "{}",
+                level.display()
+            );
         }
     }
     let child = spawn_sleeper();
@@ -111,7 +133,10 @@ fn rejects_bad_names_duplicates_and_rolls_back_failed_creates() {
     };
     let err = Cgroup::create_in(&layout, &name, &impossible_cpus).unwrap_err();
     let message = err.to_string();
-    assert!(message.contains("cpuset.cpus") && message.contains("\"4000\""), "{message}");
+    assert!(
+        message.contains("cpuset.cpus") && message.contains("\"4000\""),
+        "{message}"
+    );
     for leaf in &leaves {
         assert!(!leaf.exists(), "{} left by failed create", leaf.display());
     }
@@ -126,19 +151,36 @@ fn freeze_stops_and_thaw_resumes_then_kill_reaches_frozen_tasks() {
     let layout = v1_layout();
     let (_guard, cgroup) = CgroupGuard::create(&layout, "freeze", &Resources::default());
     let mut child = spawn_in(&cgroup, "while :; do :; done");
-    let freezer = cgroup.paths().into_iter().find(|p| p.starts_with("/sys/fs/cgroup/freezer")).unwrap();
+    let freezer = cgroup
+        .paths()
+        .into_iter()
+        .find(|p| p.starts_with("/sys/fs/cgroup/freezer"))
+        .unwrap();
     std::thread::sleep(Duration::from_millis(100));
 
     cgroup.freeze().unwrap();
-    assert_eq!(std::fs::read_to_string(freezer.join("freezer.state")).unwrap().trim(), "FROZEN");
+    assert_eq!(
+        std::fs::read_to_string(freezer.join("freezer.state"))
+            .unwrap()
+            .trim(),
+        "FROZEN"
+    );
     let frozen_at = cpu_usage(&cgroup);
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(cpu_usage(&cgroup), frozen_at, "a frozen task ran");
 
     cgroup.thaw().unwrap();
-    assert_eq!(std::fs::read_to_string(freezer.join("freezer.state")).unwrap().trim(), "THAWED");
+    assert_eq!(
+        std::fs::read_to_string(freezer.join("freezer.state"))
+            .unwrap()
+            .trim(),
+        "THAWED"
+    );
     std::thread::sleep(Duration::from_millis(300));
-    assert!(cpu_usage(&cgroup) > frozen_at + 50_000_000, "thawed task did not run");
+    assert!(
+        cpu_usage(&cgroup) > frozen_at + 50_000_000,
+        "thawed task did not run"
+    );
 
     cgroup.freeze().unwrap();
     cgroup.kill_all(SIGKILL).unwrap();
@@ -150,10 +192,20 @@ fn freeze_stops_and_thaw_resumes_then_kill_reaches_frozen_tasks() {
 fn kill_all_delivers_other_signals_and_rejects_bad_ones() {
     let layout = v1_layout();
     let (_guard, cgroup) = CgroupGuard::create(&layout, "signal", &Resources::default());
-    let mut child = spawn_in(&cgroup, "trap 'exit 42' TERM; while :; do busybox sleep 0.05; done");
+    let mut child = spawn_in(
+        &cgroup,
+        "trap 'exit 42' TERM; while :; do busybox sleep 0.05; done",
+    );
     std::thread::sleep(Duration::from_millis(200));
-    cgroup.kill_all(nix::sys::signal::Signal::SIGTERM as i32).unwrap();
-    let status = child.wait_timeout(Duration::from_secs(5)).expect("child exits on TERM");
+    cgroup
+        .kill_all(nix::sys::signal::Signal::SIGTERM as i32)
+        .unwrap();
+    let status = child
+        .wait_timeout(Duration::from_secs(5))
+        .expect("child exits on TERM");
     assert_eq!(status.code(), Some(42));
-    assert!(matches!(cgroup.kill_all(999), Err(CgroupError::InvalidSignal { signal: 999 })));
+    assert!(matches!(
+        cgroup.kill_all(999),
+        Err(CgroupError::InvalidSignal { signal: 999 })
+    ));
 }

@@ -16,24 +16,51 @@ fn memory_limit_ooms_the_allocator() {
         ..Default::default()
     };
     let (_guard, cgroup) = CgroupGuard::create(&layout, "memory", &limits);
-    let memory_dir = cgroup.paths().into_iter().find(|p| p.starts_with("/sys/fs/cgroup/memory")).unwrap();
+    let memory_dir = cgroup
+        .paths()
+        .into_iter()
+        .find(|p| p.starts_with("/sys/fs/cgroup/memory"))
+        .unwrap();
     let memsw = memory_dir.join("memory.memsw.limit_in_bytes");
     if memsw.exists() {
-        let total: i64 = std::fs::read_to_string(&memsw).unwrap().trim().parse().unwrap();
-        assert_eq!(total, 64 * MIB, "memsw should default to twice the memory limit");
+        let total: i64 = std::fs::read_to_string(&memsw)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            total,
+            64 * MIB,
+            "memsw should default to twice the memory limit"
+        );
     }
 
     // dd reads 256 MiB from /dev/zero into one buffer, touching every page of it.
-    let mut child = spawn_in(&cgroup, "exec busybox dd if=/dev/zero of=/dev/null bs=256M count=1");
+    let mut child = spawn_in(
+        &cgroup,
+        "exec busybox dd if=/dev/zero of=/dev/null bs=256M count=1",
+    );
     child.expect_killed();
 
     assert!(cgroup.oom_kills().unwrap() >= 1);
     let stats = cgroup.stats().unwrap();
     assert_eq!(stats.memory_limit, Some(32 << 20));
     assert!(stats.oom_kills >= 1);
-    assert!(stats.memory_peak > 16 << 20, "peak {} should be near the limit", stats.memory_peak);
-    assert!(stats.memory_peak <= 32 << 20, "peak {} above the limit", stats.memory_peak);
-    assert!(stats.memory_stat.iter().any(|(key, _)| key == "rss"), "{:?}", stats.memory_stat);
+    assert!(
+        stats.memory_peak > 16 << 20,
+        "peak {} should be near the limit",
+        stats.memory_peak
+    );
+    assert!(
+        stats.memory_peak <= 32 << 20,
+        "peak {} above the limit",
+        stats.memory_peak
+    );
+    assert!(
+        stats.memory_stat.iter().any(|(key, _)| key == "rss"),
+        "{:?}",
+        stats.memory_stat
+    );
 
     cgroup
         .update(&Resources {
@@ -44,7 +71,11 @@ fn memory_limit_ooms_the_allocator() {
     assert_eq!(cgroup.stats().unwrap().memory_limit, Some(128 << 20));
     if memsw.exists() {
         // Growing past the old memsw limit only works if memsw was raised first.
-        let total: i64 = std::fs::read_to_string(&memsw).unwrap().trim().parse().unwrap();
+        let total: i64 = std::fs::read_to_string(&memsw)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         assert_eq!(total, 256 * MIB);
     }
 }
@@ -71,13 +102,23 @@ fn pids_limit_stops_forks() {
     highest = highest.max(stats.pids_current);
     assert_eq!(stats.pids_limit, Some(10));
     assert!(highest <= 10, "{highest} tasks under a limit of 10");
-    assert!(highest >= 9, "only {highest} tasks: the loop did not fork up to the limit");
+    assert!(
+        highest >= 9,
+        "only {highest} tasks: the loop did not fork up to the limit"
+    );
 
-    let pids_dir = cgroup.paths().into_iter().find(|p| p.starts_with("/sys/fs/cgroup/pids")).unwrap();
+    let pids_dir = cgroup
+        .paths()
+        .into_iter()
+        .find(|p| p.starts_with("/sys/fs/cgroup/pids"))
+        .unwrap();
     let events = std::fs::read_to_string(pids_dir.join("pids.events")).unwrap();
     let refused: u64 = events.trim().strip_prefix("max ").unwrap().parse().unwrap();
     assert!(refused >= 1, "no fork refused: {events}");
-    assert!(child.stderr().contains("can't fork"), "the shell should report the failed fork");
+    assert!(
+        child.stderr().contains("can't fork"),
+        "the shell should report the failed fork"
+    );
 }
 
 #[test]
@@ -90,8 +131,17 @@ fn cpu_quota_throttles_a_busy_loop() {
         ..Default::default()
     };
     let (_guard, cgroup) = CgroupGuard::create(&layout, "cpu", &limits);
-    let cpu_dir = cgroup.paths().into_iter().find(|p| p.starts_with("/sys/fs/cgroup/cpu/")).unwrap();
-    assert_eq!(std::fs::read_to_string(cpu_dir.join("cpu.shares")).unwrap().trim(), "512");
+    let cpu_dir = cgroup
+        .paths()
+        .into_iter()
+        .find(|p| p.starts_with("/sys/fs/cgroup/cpu/"))
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(cpu_dir.join("cpu.shares"))
+            .unwrap()
+            .trim(),
+        "512"
+    );
 
     let _child = spawn_in(&cgroup, "while :; do :; done");
     std::thread::sleep(Duration::from_millis(1200));
@@ -106,7 +156,15 @@ fn cpu_quota_throttles_a_busy_loop() {
     assert!(stats.cpu_throttled_periods > 0);
     assert!(stats.cpu_throttled_ns > 0);
     assert!(stats.cpu_periods >= stats.cpu_throttled_periods);
-    assert!(stats.cpu_usage_ns < 800_000_000, "{} ns of CPU in 1.2 s at 50%", stats.cpu_usage_ns);
-    assert!(stats.cpu_usage_ns > 200_000_000, "busy loop barely ran: {} ns", stats.cpu_usage_ns);
+    assert!(
+        stats.cpu_usage_ns < 800_000_000,
+        "{} ns of CPU in 1.2 s at 50%",
+        stats.cpu_usage_ns
+    );
+    assert!(
+        stats.cpu_usage_ns > 200_000_000,
+        "busy loop barely ran: {} ns",
+        stats.cpu_usage_ns
+    );
     assert!(stats.cpu_user_ns + stats.cpu_system_ns > 100_000_000);
 }
