@@ -74,3 +74,14 @@ def test_read_only_rootfs(engine: Engine, image: str) -> None:
         read_only=True,
     )
     assert out == "refused\nshm\n"
+
+
+def test_no_new_privileges(engine: Engine, image: str, cli) -> None:
+    assert sh(engine, image, "grep NoNewPrivs /proc/self/status").split() == ["NoNewPrivs:", "0"]
+    flagged = sh(engine, image, "grep NoNewPrivs /proc/self/status", security_opt=["no-new-privileges"])
+    assert flagged.split() == ["NoNewPrivs:", "1"]
+    result = cli(
+        "run", "--rm", "--security-opt", "no-new-privileges:true", image, "grep", "NoNewPrivs", "/proc/self/status"
+    )
+    assert result.stdout.split() == [b"NoNewPrivs:", b"1"]
+    assert cli("run", "--rm", "--security-opt", "seccomp=x", image, "true").returncode == 125

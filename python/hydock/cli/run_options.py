@@ -36,6 +36,7 @@ def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--privileged", is_flag=True, help="Give extended privileges to this container"),
         click.option("--cap-add", multiple=True, help="Add Linux capabilities"),
         click.option("--cap-drop", multiple=True, help="Drop Linux capabilities"),
+        click.option("--security-opt", multiple=True, help="Security Options (no-new-privileges[:true|false])"),
         click.option("--rm", "remove", is_flag=True, help="Automatically remove the container when it exits"),
         click.argument("image"),
         click.argument("command", nargs=-1, type=click.UNPROCESSED),
@@ -76,6 +77,18 @@ def _nano_cpus(text: str) -> int:
     return int(nano)
 
 
+def _no_new_privileges(options: tuple[str, ...]) -> bool:
+    enabled = False
+    for option in options:
+        key, sep, value = option.replace("=", ":", 1).partition(":")
+        if key != "no-new-privileges":
+            raise InvalidArgument(f"invalid --security-opt: {option!r} (supported: no-new-privileges[:true|false])")
+        if sep and value not in ("true", "false"):
+            raise InvalidArgument(f"invalid --security-opt 2: {option!r}")
+        enabled = value != "false"
+    return enabled
+
+
 def run_options(params: dict[str, Any]):  # -> RunOptions, imported lazily to keep start-up lean
     from hydock.engine.records import RunOptions
     from hydock.units import parse_bytes
@@ -100,5 +113,6 @@ def run_options(params: dict[str, Any]):  # -> RunOptions, imported lazily to ke
         privileged=params["privileged"],
         cap_add=list(params["cap_add"]),
         cap_drop=list(params["cap_drop"]),
+        no_new_privileges=_no_new_privileges(params["security_opt"]),
         auto_remove=params["remove"],
     )

@@ -226,6 +226,7 @@ class ContainerService:
                     init=options.init or None,
                     cap_add=options.cap_add or None,
                     cap_drop=options.cap_drop or None,
+                    security_opt=["no-new-privileges"] if options.no_new_privileges else None,
                     memory=options.memory,
                     nano_cpus=options.nano_cpus,
                     cpu_shares=options.cpu_shares,
@@ -301,6 +302,7 @@ class ContainerService:
             privileged=host.privileged,
             cap_add=host.cap_add or [],
             cap_drop=host.cap_drop or [],
+            no_new_privileges="no-new-privileges" in (host.security_opt or []),
             memory=host.memory,
             nano_cpus=host.nano_cpus,
             cpu_shares=host.cpu_shares,
@@ -404,12 +406,14 @@ class ContainerService:
             self.kill(container_id, "KILL")
             self.wait(container_id)
         path = self._path(container_id)
-        # The shim unmounts and removes the cgroup itself; only clean up after one that died.
+        # A shim that recorded the exit has unmounted the rootfs and removed the cgroup itself;
+        # clean up only after one that died, or a start that failed half way.
         self._wait_shim_gone(record.state)
-        merged = path / "merged"
-        if os.path.ismount(merged):
-            native.unmount(merged)
-        native.destroy_cgroup(f"{CGROUP_PARENT}/{container_id}")
+        if not (path / "exit.json").exists():
+            merged = path / "merged"
+            if os.path.ismount(merged):
+                native.unmount(merged)
+            native.destroy_cgroup(f"{CGROUP_PARENT}/{container_id}")
         self.names.release(record.name)
         doomed = self.dir / f".rm-{container_id}"
         try:

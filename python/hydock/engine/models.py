@@ -134,6 +134,7 @@ def _options(kwargs: dict[str, Any]) -> RunOptions:
         privileged=bool(kwargs.pop("privileged", False)),
         cap_add=list(kwargs.pop("cap_add", None) or []),
         cap_drop=list(kwargs.pop("cap_drop", None) or []),
+        no_new_privileges="no-new-privileges" in (kwargs.pop("security_opt", None) or []),
         auto_remove=bool(kwargs.pop("auto_remove", False)),
     )
     if kwargs:

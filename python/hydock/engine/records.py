@@ -35,6 +35,7 @@ class HostConfig(msgspec.Struct, rename=docker_name):
     init: bool | None = None
     cap_add: list[str] | None = None
     cap_drop: list[str] | None = None
+    security_opt: list[str] | None = None
     memory: int = 0
     memory_swap: int = 0
     nano_cpus: int = 0
@@ -108,6 +109,7 @@ class RunOptions(msgspec.Struct, kw_only=True):
     privileged: bool = False
     cap_add: list[str] = []
     cap_drop: list[str] = []
+    no_new_privileges: bool = False
     auto_remove: bool = False
 
 

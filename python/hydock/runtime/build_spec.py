@@ -45,6 +45,7 @@ class SpecInputs(msgspec.Struct, kw_only=True):
     privileged: bool = False
     cap_add: list[str] = []
     cap_drop: list[str] = []
+    no_new_privileges: bool = False
     memory: int = 0
     memory_swap: int = 0
     nano_cpus: int = 0
@@ -128,7 +129,7 @@ def build_spec(inputs: SpecInputs) -> Spec:
         user=user,
         env=inputs.env,
         capabilities=_capabilities(inputs),
-        no_new_privileges=False,
+        no_new_privileges=inputs.no_new_privileges,
     )
     return Spec(
         oci_version=OCI_VERSION,

@@ -25,5 +25,20 @@ pub fn install(dir: &Path) -> std::io::Result<PathBuf> {
     drop(file);
     fs::set_permissions(&tmp, fs::Permissions::from_mode(0o755))?;
     fs::rename(&tmp, &path)?;
+    remove_other_versions(dir, &path);
     Ok(path)
+}
+
+/// Older shims left by earlier hydock versions; running ones keep their mapped file alive.
+fn remove_other_versions(dir: &Path, current: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let is_shim = entry.file_name().to_string_lossy().starts_with("hydock-shim-");
+        if is_shim && path != current {
+            let _ = fs::remove_file(path);
+        }
+    }
 }

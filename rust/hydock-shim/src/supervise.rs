@@ -114,7 +114,8 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
         stderr: stderr_write.as_raw_fd(),
         init: args.init,
     };
-    let mut join_cgroup = |pid: i32| cgroup.add_process(pid).map_err(|e| e.to_string());
+    // The child waits, single-threaded, until it has been placed.
+    let mut join_cgroup = |pid: i32| cgroup.add_single_threaded_process(pid).map_err(|e| e.to_string());
     let pid = match spawn(&spec, &args.bundle, &options, &mut join_cgroup) {
         Ok(pid) => pid,
         Err(err) => {

@@ -113,6 +113,19 @@ impl V1Cgroup {
         Ok(())
     }
 
+    /// `add_process` for a process known to be single-threaded (just forked): v1 hierarchies
+    /// take it through `tasks`, which avoids the thread-group lock; the unified one still needs
+    /// `cgroup.procs`, and is written last, when the lock is cheap to take.
+    pub fn add_single_threaded(&self, pid: i32) -> Result<(), CgroupError> {
+        for dir in &self.dirs {
+            tasks::add_thread(&dir.path, pid)?;
+        }
+        if let Some(unified) = &self.unified {
+            tasks::add(unified, pid)?;
+        }
+        Ok(())
+    }
+
     pub fn freeze(&self) -> Result<(), CgroupError> {
         let dir = self.dir("freezer")?;
         let frozen = set_freezer_state(dir, "FROZEN");
