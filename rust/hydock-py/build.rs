@@ -9,7 +9,8 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let workspace = manifest_dir.join("../..");
     let out_dir = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let target_dir = out_dir.join("shim-target");
@@ -39,11 +40,21 @@ fn main() {
     let binary = target_dir.join(&target).join(&profile).join("hydock-shim");
     let content = std::fs::read(&binary).expect("reading the built hydock-shim");
     // Hashed here, once, rather than at run time: the file name carries the content's identity.
-    let tag: String = Sha256::digest(&content).iter().take(6).map(|b| format!("{b:02x}")).collect();
+    let tag: String = Sha256::digest(&content)
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect();
     println!("cargo:rustc-env=HYDOCK_SHIM_BINARY={}", binary.display());
     println!("cargo:rustc-env=HYDOCK_SHIM_TAG={tag}");
     for dir in ["hydock-shim", "hydock-runtime", "hydock-cgroups"] {
-        println!("cargo:rerun-if-changed={}", workspace.join("rust").join(dir).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace.join("rust").join(dir).display()
+        );
     }
-    println!("cargo:rerun-if-changed={}", workspace.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace.join("Cargo.lock").display()
+    );
 }

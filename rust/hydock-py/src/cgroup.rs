@@ -8,12 +8,20 @@ use crate::errors::cgroup_error;
 
 #[pyfunction]
 fn cgroup_stats<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyDict>> {
-    let stats = Cgroup::open(name).and_then(|cg| cg.stats()).map_err(|e| cgroup_error(&e))?;
+    let stats = Cgroup::open(name)
+        .and_then(|cg| cg.stats())
+        .map_err(|e| cgroup_error(&e))?;
     let dict = PyDict::new(py);
     dict.set_item("memory_usage", stats.memory_usage)?;
     dict.set_item("memory_peak", stats.memory_peak)?;
     dict.set_item("memory_limit", stats.memory_limit)?;
-    dict.set_item("memory_stat", stats.memory_stat.into_iter().collect::<std::collections::HashMap<_, _>>())?;
+    dict.set_item(
+        "memory_stat",
+        stats
+            .memory_stat
+            .into_iter()
+            .collect::<std::collections::HashMap<_, _>>(),
+    )?;
     dict.set_item("cpu_usage_ns", stats.cpu_usage_ns)?;
     dict.set_item("cpu_user_ns", stats.cpu_user_ns)?;
     dict.set_item("cpu_system_ns", stats.cpu_system_ns)?;

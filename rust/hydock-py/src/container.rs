@@ -20,8 +20,15 @@ const SHIM_FDS: [RawFd; 3] = [3, 4, 5];
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum StartReport {
-    Started { pid: i32, shim_pid: i32 },
-    Failed { error: String, step: String, kind: String },
+    Started {
+        pid: i32,
+        shim_pid: i32,
+    },
+    Failed {
+        error: String,
+        step: String,
+        kind: String,
+    },
 }
 
 #[pyclass(frozen, get_all, module = "hydock._core")]
@@ -49,11 +56,17 @@ fn start_container(
     stdout_fd: Option<RawFd>,
     stderr_fd: Option<RawFd>,
 ) -> PyResult<Started> {
-    let shim = shim_binary::install(&shim_dir).map_err(|e| start_error(&format!("installing shim: {e}"), "shim", 125))?;
-    let shim_log = File::create(bundle.join("shim.log"))
-        .map_err(|e| start_error(&format!("{}: {e}", bundle.join("shim.log").display()), "shim", 125))?;
-    let (status_read, status_write) =
-        nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| start_error(&format!("pipe: {e}"), "shim", 125))?;
+    let shim = shim_binary::install(&shim_dir)
+        .map_err(|e| start_error(&format!("installing shim: {e}"), "shim", 125))?;
+    let shim_log = File::create(bundle.join("shim.log")).map_err(|e| {
+        start_error(
+            &format!("{}: {e}", bundle.join("shim.log").display()),
+            "shim",
+            125,
+        )
+    })?;
+    let (status_read, status_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
+        .map_err(|e| start_error(&format!("pipe: {e}"), "shim", 125))?;
 
     let mut command = Command::new(&shim);
     command
@@ -94,20 +107,29 @@ fn start_container(
         command.pre_exec(move || place_fds(&sources));
     }
     let result = py.detach(|| -> Result<StartReport, String> {
-        let mut child = command.spawn().map_err(|e| format!("spawning {}: {e}", shim.display()))?;
+        let mut child = command
+            .spawn()
+            .map_err(|e| format!("spawning {}: {e}", shim.display()))?;
         drop(status_write);
         // The shim forks at once and its first process exits; reaping it keeps us free of zombies.
-        child.wait().map_err(|e| format!("waiting for the shim: {e}"))?;
+        child
+            .wait()
+            .map_err(|e| format!("waiting for the shim: {e}"))?;
         let line = read_line(&status_read).map_err(|e| format!("reading shim status: {e}"))?;
         if line.is_empty() {
-            return Err("the shim exited without reporting (see shim.log in the container directory)".into());
+            return Err(
+                "the shim exited without reporting (see shim.log in the container directory)"
+                    .into(),
+            );
         }
         serde_json::from_str(&line).map_err(|e| format!("bad shim status {line:?}: {e}"))
     });
     match result {
-        Ok(StartReport::Started { pid, shim_pid }) => {
-            Ok(Started { pid, shim_pid, status_fd: OwnedFd::from(status_read).into_raw_fd() })
-        }
+        Ok(StartReport::Started { pid, shim_pid }) => Ok(Started {
+            pid,
+            shim_pid,
+            status_fd: status_read.into_raw_fd(),
+        }),
         Ok(StartReport::Failed { error, step, kind }) => {
             let exit_code = match kind.as_str() {
                 "not_found" => 127,

@@ -1,7 +1,6 @@
 //! Layer apply and diff, with the GIL released while the tar streams.
 
 use std::fs::File;
-use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use hydock_layer::{apply_layer as apply, diff_layer as diff, Compression, DiffOptions};
@@ -40,7 +39,9 @@ fn parse_compression(name: &str) -> PyResult<Compression> {
         "none" => Ok(Compression::None),
         "gzip" => Ok(Compression::Gzip),
         "zstd" => Ok(Compression::Zstd),
-        other => Err(PyValueError::new_err(format!("unknown compression {other:?} (none, gzip, zstd)"))),
+        other => Err(PyValueError::new_err(format!(
+            "unknown compression {other:?} (none, gzip, zstd)"
+        ))),
     }
 }
 
@@ -59,25 +60,34 @@ fn open_source(source: Source) -> std::io::Result<File> {
                 // SAFETY: the caller guarantees `fd` is open for the duration of this call.
                 unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) },
             )?;
-            Ok(File::from(OwnedFd::from(duplicated)))
+            Ok(File::from(duplicated))
         }
     }
 }
 
 #[pyfunction]
 #[pyo3(signature = (source, target, tee=None))]
-fn apply_layer(py: Python<'_>, source: Source, target: PathBuf, tee: Option<PathBuf>) -> PyResult<ApplyStats> {
-    let input = open_source(source).map_err(|e| crate::errors::LayerError::new_err((format!("opening layer: {e}"), "open")))?;
+fn apply_layer(
+    py: Python<'_>,
+    source: Source,
+    target: PathBuf,
+    tee: Option<PathBuf>,
+) -> PyResult<ApplyStats> {
+    let input = open_source(source)
+        .map_err(|e| crate::errors::LayerError::new_err((format!("opening layer: {e}"), "open")))?;
     let mut tee_file = match tee {
-        Some(path) => Some(
-            File::create(&path)
-                .map_err(|e| crate::errors::LayerError::new_err((format!("{}: {e}", path.display()), "open")))?,
-        ),
+        Some(path) => Some(File::create(&path).map_err(|e| {
+            crate::errors::LayerError::new_err((format!("{}: {e}", path.display()), "open"))
+        })?),
         None => None,
     };
     let result = py.detach(|| {
         let reader = std::io::BufReader::with_capacity(1 << 20, input);
-        apply(reader, &target, tee_file.as_mut().map(|f| f as &mut dyn std::io::Write))
+        apply(
+            reader,
+            &target,
+            tee_file.as_mut().map(|f| f as &mut dyn std::io::Write),
+        )
     });
     let stats = result.map_err(|e| layer_error(&e))?;
     Ok(ApplyStats {
@@ -91,13 +101,34 @@ fn apply_layer(py: Python<'_>, source: Source, target: PathBuf, tee: Option<Path
 
 #[pyfunction]
 #[pyo3(signature = (upper, out, compression="gzip", mtime=None))]
-fn diff_layer(py: Python<'_>, upper: PathBuf, out: PathBuf, compression: &str, mtime: Option<i64>) -> PyResult<DiffStats> {
-    let options = DiffOptions { compression: parse_compression(compression)?, mtime };
-    let file = File::create(&out)
-        .map_err(|e| crate::errors::LayerError::new_err((format!("{}: {e}", out.display()), "open")))?;
-    let result = py.detach(|| diff(Path::new(&upper), std::io::BufWriter::with_capacity(1 << 20, file), &options));
+fn diff_layer(
+    py: Python<'_>,
+    upper: PathBuf,
+    out: PathBuf,
+    compression: &str,
+    mtime: Option<i64>,
+) -> PyResult<DiffStats> {
+    let options = DiffOptions {
+        compression: parse_compression(compression)?,
+        mtime,
+    };
+    let file = File::create(&out).map_err(|e| {
+        crate::errors::LayerError::new_err((format!("{}: {e}", out.display()), "open"))
+    })?;
+    let result = py.detach(|| {
+        diff(
+            Path::new(&upper),
+            std::io::BufWriter::with_capacity(1 << 20, file),
+            &options,
+        )
+    });
     let stats = result.map_err(|e| layer_error(&e))?;
-    Ok(DiffStats { digest: stats.digest, diff_id: stats.diff_id, compressed_size: stats.compressed_size, size: stats.size })
+    Ok(DiffStats {
+        digest: stats.digest,
+        diff_id: stats.diff_id,
+        compressed_size: stats.compressed_size,
+        size: stats.size,
+    })
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

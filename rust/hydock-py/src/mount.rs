@@ -8,13 +8,21 @@ use pyo3::prelude::*;
 use crate::errors::mount_error;
 
 #[pyfunction]
-fn mount_overlay(py: Python<'_>, lowers: Vec<PathBuf>, upper: PathBuf, work: PathBuf, target: PathBuf) -> PyResult<()> {
-    py.detach(|| overlay::mount_overlay(&lowers, &upper, &work, &target)).map_err(|e| mount_error(&e))
+fn mount_overlay(
+    py: Python<'_>,
+    lowers: Vec<PathBuf>,
+    upper: PathBuf,
+    work: PathBuf,
+    target: PathBuf,
+) -> PyResult<()> {
+    py.detach(|| overlay::mount_overlay(&lowers, &upper, &work, &target))
+        .map_err(|e| mount_error(&e))
 }
 
 #[pyfunction]
 fn unmount(py: Python<'_>, target: PathBuf) -> PyResult<()> {
-    py.detach(|| overlay::unmount(&target)).map_err(|e| mount_error(&e))
+    py.detach(|| overlay::unmount(&target))
+        .map_err(|e| mount_error(&e))
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -19,7 +19,12 @@ pub fn install(dir: &Path) -> std::io::Result<PathBuf> {
     }
     fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(".hydock-shim-{short}.{}", std::process::id()));
-    let mut file = fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o755).open(&tmp)?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o755)
+        .open(&tmp)?;
     file.write_all(SHIM)?;
     file.sync_all()?;
     drop(file);
@@ -36,7 +41,10 @@ fn remove_other_versions(dir: &Path, current: &Path) {
     };
     for entry in entries.flatten() {
         let path = entry.path();
-        let is_shim = entry.file_name().to_string_lossy().starts_with("hydock-shim-");
+        let is_shim = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("hydock-shim-");
         if is_shim && path != current {
             let _ = fs::remove_file(path);
         }

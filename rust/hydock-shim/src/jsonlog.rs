@@ -40,7 +40,10 @@ impl Stream {
 
 impl JsonLog {
     pub fn new(file: File) -> JsonLog {
-        JsonLog { file, pending: [Vec::new(), Vec::new()] }
+        JsonLog {
+            file,
+            pending: [Vec::new(), Vec::new()],
+        }
     }
 
     pub fn write(&mut self, stream: Stream, data: &[u8]) -> io::Result<()> {
@@ -75,8 +78,12 @@ impl JsonLog {
     fn entry(&mut self, stream: Stream, line: &[u8]) -> io::Result<()> {
         let text = String::from_utf8_lossy(line);
         let time = now_rfc3339_nano();
-        let mut buf = serde_json::to_vec(&Entry { log: &text, stream: stream.name(), time: &time })
-            .map_err(io::Error::other)?;
+        let mut buf = serde_json::to_vec(&Entry {
+            log: &text,
+            stream: stream.name(),
+            time: &time,
+        })
+        .map_err(io::Error::other)?;
         buf.push(b'\n');
         self.file.write_all(&buf)
     }

@@ -23,7 +23,11 @@ pub fn run(args: &Args) -> Result<(), String> {
     let started = match start(args) {
         Ok(started) => started,
         Err(failure) => {
-            status.send(&StartFailed { error: &failure.message, step: &failure.step, kind: failure.kind });
+            status.send(&StartFailed {
+                error: &failure.message,
+                step: &failure.step,
+                kind: failure.kind,
+            });
             return Ok(());
         }
     };
@@ -53,7 +57,8 @@ pub fn run(args: &Args) -> Result<(), String> {
 /// Renames the bundle out of sight first, so nobody ever sees a half-deleted container.
 fn remove_bundle(args: &Args) {
     let doomed = args.bundle.with_file_name(format!(".rm-{}", args.id));
-    let result = std::fs::rename(&args.bundle, &doomed).and_then(|()| std::fs::remove_dir_all(&doomed));
+    let result =
+        std::fs::rename(&args.bundle, &doomed).and_then(|()| std::fs::remove_dir_all(&doomed));
     if let Err(err) = result {
         eprintln!("hydock-shim: removing {}: {err}", args.bundle.display());
     }
@@ -80,7 +85,11 @@ struct StartFailure {
 
 impl StartFailure {
     fn other(step: &str, message: impl ToString) -> StartFailure {
-        StartFailure { step: step.to_string(), message: message.to_string(), kind: "other" }
+        StartFailure {
+            step: step.to_string(),
+            message: message.to_string(),
+            kind: "other",
+        }
     }
 }
 
@@ -93,21 +102,25 @@ struct Running {
 }
 
 fn start(args: &Args) -> Result<Running, StartFailure> {
-    let spec = Spec::load(args.bundle.join("config.json")).map_err(|e| StartFailure::other("spec", e))?;
+    let spec =
+        Spec::load(args.bundle.join("config.json")).map_err(|e| StartFailure::other("spec", e))?;
     let resources = spec
         .linux()
         .as_ref()
         .and_then(|linux| linux.resources().as_ref())
         .map(resources_from_spec)
         .unwrap_or_default();
-    let cgroup = Cgroup::create(&args.cgroup, &resources).map_err(|e| StartFailure::other("cgroup", e))?;
+    let cgroup =
+        Cgroup::create(&args.cgroup, &resources).map_err(|e| StartFailure::other("cgroup", e))?;
     let log_file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&args.log)
         .map_err(|e| StartFailure::other("log", format!("{}: {e}", args.log.display())))?;
-    let (stdout_read, stdout_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| StartFailure::other("stdio", e))?;
-    let (stderr_read, stderr_write) = pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| StartFailure::other("stdio", e))?;
+    let (stdout_read, stdout_write) =
+        pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| StartFailure::other("stdio", e))?;
+    let (stderr_read, stderr_write) =
+        pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| StartFailure::other("stdio", e))?;
     let options = SpawnOptions {
         stdin: None,
         stdout: stdout_write.as_raw_fd(),
@@ -115,7 +128,11 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
         init: args.init,
     };
     // The child waits, single-threaded, until it has been placed.
-    let mut join_cgroup = |pid: i32| cgroup.add_single_threaded_process(pid).map_err(|e| e.to_string());
+    let mut join_cgroup = |pid: i32| {
+        cgroup
+            .add_single_threaded_process(pid)
+            .map_err(|e| e.to_string())
+    };
     let pid = match spawn(&spec, &args.bundle, &options, &mut join_cgroup) {
         Ok(pid) => pid,
         Err(err) => {
@@ -125,10 +142,20 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
                 SpawnErrorKind::PermissionDenied => "permission_denied",
                 SpawnErrorKind::Other => "other",
             };
-            return Err(StartFailure { step: err.step, message: err.message, kind });
+            return Err(StartFailure {
+                step: err.step,
+                message: err.message,
+                kind,
+            });
         }
     };
-    Ok(Running { pid: Pid::from_raw(pid), cgroup, stdout: stdout_read, stderr: stderr_read, log: JsonLog::new(log_file) })
+    Ok(Running {
+        pid: Pid::from_raw(pid),
+        cgroup,
+        stdout: stdout_read,
+        stderr: stderr_read,
+        log: JsonLog::new(log_file),
+    })
 }
 
 fn resources_from_spec(res: &oci_spec::runtime::LinuxResources) -> Resources {
@@ -149,13 +176,19 @@ fn resources_from_spec(res: &oci_spec::runtime::LinuxResources) -> Resources {
 
 /// Copies output to the log (and the attached fds) until both streams close, then reaps.
 fn supervise(args: &Args, mut running: Running) -> Exited {
-    let mut attached = [attached_fd(args, ATTACH_STDOUT_FD), attached_fd(args, ATTACH_STDERR_FD)];
+    let mut attached = [
+        attached_fd(args, ATTACH_STDOUT_FD),
+        attached_fd(args, ATTACH_STDERR_FD),
+    ];
     let mut open = [true, true];
     let mut buf = vec![0u8; 64 * 1024];
     while open[0] || open[1] {
         let streams = [running.stdout.as_fd(), running.stderr.as_fd()];
         let active: Vec<usize> = (0..2).filter(|&i| open[i]).collect();
-        let mut fds: Vec<PollFd> = active.iter().map(|&i| PollFd::new(streams[i], PollFlags::POLLIN)).collect();
+        let mut fds: Vec<PollFd> = active
+            .iter()
+            .map(|&i| PollFd::new(streams[i], PollFlags::POLLIN))
+            .collect();
         match poll(&mut fds, PollTimeout::NONE) {
             Ok(_) | Err(nix::errno::Errno::EINTR) => {}
             Err(err) => {
@@ -163,14 +196,22 @@ fn supervise(args: &Args, mut running: Running) -> Exited {
                 break;
             }
         }
-        let ready: Vec<usize> =
-            active.iter().zip(&fds).filter(|(_, fd)| fd.any().unwrap_or(false)).map(|(&i, _)| i).collect();
+        let ready: Vec<usize> = active
+            .iter()
+            .zip(&fds)
+            .filter(|(_, fd)| fd.any().unwrap_or(false))
+            .map(|(&i, _)| i)
+            .collect();
         for index in ready {
             match read(streams[index], &mut buf) {
                 Err(nix::errno::Errno::EINTR) => {}
                 Ok(0) | Err(_) => open[index] = false,
                 Ok(n) => {
-                    let stream = if index == 0 { Stream::Stdout } else { Stream::Stderr };
+                    let stream = if index == 0 {
+                        Stream::Stdout
+                    } else {
+                        Stream::Stderr
+                    };
                     if let Err(err) = running.log.write(stream, &buf[..n]) {
                         eprintln!("hydock-shim: writing log: {err}");
                     }
@@ -194,7 +235,11 @@ fn supervise(args: &Args, mut running: Running) -> Exited {
             eprintln!("hydock-shim: {err}");
         }
     }
-    Exited { exit_code, oom_killed, finished_at: now_rfc3339_nano() }
+    Exited {
+        exit_code,
+        oom_killed,
+        finished_at: now_rfc3339_nano(),
+    }
 }
 
 fn attached_fd(args: &Args, fd: i32) -> Option<File> {
@@ -222,4 +267,3 @@ fn reap(pid: Pid) -> i32 {
         }
     }
 }
-

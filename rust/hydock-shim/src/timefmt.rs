@@ -3,7 +3,9 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub fn now_rfc3339_nano() -> String {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     format_rfc3339_nano(since.as_secs() as i64, since.subsec_nanos())
 }
 
@@ -40,7 +42,13 @@ mod tests {
     #[test]
     fn formats_known_instants() {
         assert_eq!(format_rfc3339_nano(0, 0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(format_rfc3339_nano(951_782_400, 5), "2000-02-29T00:00:00.000000005Z");
-        assert_eq!(format_rfc3339_nano(1_798_761_599, 999_999_999), "2026-12-31T23:59:59.999999999Z");
+        assert_eq!(
+            format_rfc3339_nano(951_782_400, 5),
+            "2000-02-29T00:00:00.000000005Z"
+        );
+        assert_eq!(
+            format_rfc3339_nano(1_798_761_599, 999_999_999),
+            "2026-12-31T23:59:59.999999999Z"
+        );
     }
 }
