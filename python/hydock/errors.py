@@ -33,6 +33,10 @@ class InvalidReference(InvalidArgument):
     pass
 
 
+class NotImplementedYet(HydockError):
+    """A Docker feature hydock does not offer yet; said plainly rather than half done."""
+
+
 class StoreError(HydockError):
     """The on-disk store is corrupt or cannot be written."""
 

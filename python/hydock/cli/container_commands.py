@@ -125,16 +125,6 @@ def start(attach: bool, names: tuple[str, ...]) -> None:
     for_each_target(names, start_one)
 
 
-def _status_text(state: Any, now: float) -> str:
-    from hydock.timeutil import human_duration, parse_rfc3339
-
-    if state.running:
-        return f"Up {human_duration(now - parse_rfc3339(state.started_at))}"
-    if state.status == "created":
-        return "Created"
-    return f"Exited ({state.exit_code}) {human_duration(now - parse_rfc3339(state.finished_at))} ago"
-
-
 @click.command("ps")
 @click.option("-a", "--all", "all_", is_flag=True, help="Show all containers (default shows just running)")
 @click.option("-q", "--quiet", is_flag=True, help="Only display container IDs")
@@ -143,6 +133,7 @@ def _status_text(state: Any, now: float) -> str:
 @click.option("-l", "--latest", is_flag=True, help="Show the latest created container (includes all states)")
 def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool) -> None:
     """List containers."""
+    from hydock.engine.status import status_text
     from hydock.timeutil import human_duration, parse_rfc3339
 
     if latest:
@@ -163,7 +154,7 @@ def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool) -> None
             record.config.image,
             json.dumps(command if no_trunc else truncate(command, 20), ensure_ascii=False),
             f"{human_duration(now - parse_rfc3339(record.created))} ago",
-            _status_text(record.state, now),
+            status_text(record.state, now),
             "",
             record.name.lstrip("/"),
         ])  # fmt: skip

@@ -1,0 +1,156 @@
+"""Request and response bodies of the Docker Engine API (v1.41) that hydockd speaks, as msgspec Structs."""
+
+from __future__ import annotations
+
+import msgspec
+
+from hydock.wire import docker_name
+
+API_VERSION = "1.41"
+MIN_API_VERSION = "1.24"
+
+
+class ErrorResponse(msgspec.Struct):
+    message: str
+
+
+class CreateConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
+    """`Config` part of POST /containers/create (plus HostConfig); unknown fields are ignored."""
+
+    hostname: str = ""
+    domainname: str = ""
+    user: str = ""
+    attach_stdin: bool = False
+    attach_stdout: bool = False
+    attach_stderr: bool = False
+    tty: bool = False
+    open_stdin: bool = False
+    env: list[str] | None = None
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None
+    image: str = ""
+    working_dir: str = ""
+    labels: dict[str, str] | None = None
+    stop_signal: str = ""
+    volumes: dict[str, dict] | None = None
+    exposed_ports: dict[str, dict] | None = None
+
+
+class RestartPolicy(msgspec.Struct, rename=docker_name):
+    name: str = ""
+    maximum_retry_count: int = 0
+
+
+class CreateHostConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
+    network_mode: str = ""
+    auto_remove: bool = False
+    privileged: bool = False
+    readonly_rootfs: bool = False
+    init: bool | None = None
+    cap_add: list[str] | None = None
+    cap_drop: list[str] | None = None
+    security_opt: list[str] | None = None
+    memory: int = 0
+    memory_swap: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpu_quota: int = 0
+    cpu_period: int = 0
+    pids_limit: int | None = None
+    binds: list[str] | None = None
+    mounts: list[dict] | None = None
+    port_bindings: dict[str, list[dict] | None] | None = None
+    restart_policy: RestartPolicy | None = None
+
+
+class CreateBody(CreateConfig, rename=docker_name, omit_defaults=True):
+    host_config: CreateHostConfig | None = None
+
+
+class CreateResponse(msgspec.Struct, rename=docker_name):
+    id: str
+    warnings: list[str] = []
+
+
+class WaitError(msgspec.Struct, rename=docker_name):
+    message: str
+
+
+class WaitResponse(msgspec.Struct, rename=docker_name):
+    status_code: int
+    error: WaitError | None = None
+
+
+class Port(msgspec.Struct, rename=docker_name):
+    private_port: int
+    type: str
+
+
+class SummaryHostConfig(msgspec.Struct, rename=docker_name):
+    network_mode: str
+
+
+class ContainerSummary(msgspec.Struct, rename=docker_name):
+    id: str
+    names: list[str]
+    image: str
+    image_i_d: str
+    command: str
+    created: int
+    state: str
+    status: str
+    ports: list[Port]
+    labels: dict[str, str]
+    host_config: SummaryHostConfig
+    network_settings: dict[str, dict]
+    mounts: list[dict]
+
+
+class ComponentVersion(msgspec.Struct, rename=docker_name):
+    name: str
+    version: str
+    details: dict[str, str] = {}
+
+
+class Platform(msgspec.Struct, rename=docker_name):
+    name: str
+
+
+class VersionResponse(msgspec.Struct, rename=docker_name):
+    platform: Platform
+    components: list[ComponentVersion]
+    version: str
+    api_version: str
+    min_a_p_i_version: str
+    git_commit: str
+    go_version: str
+    os: str
+    arch: str
+    kernel_version: str
+    build_time: str
+
+
+class InfoResponse(msgspec.Struct, rename=docker_name):
+    i_d: str
+    containers: int
+    containers_running: int
+    containers_paused: int
+    containers_stopped: int
+    images: int
+    driver: str
+    docker_root_dir: str
+    logging_driver: str
+    cgroup_driver: str
+    cgroup_version: str
+    kernel_version: str
+    operating_system: str
+    o_s_type: str
+    architecture: str
+    n_c_p_u: int
+    mem_total: int
+    name: str
+    server_version: str
+    security_options: list[str]
+    default_runtime: str = "hydock"
+    runtimes: dict[str, dict] = {}
+    warnings: list[str] = []

@@ -1,0 +1,76 @@
+"""The aiohttp application: API version prefixes, Docker-shaped errors, and every route table."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from hydock.daemon import routes_containers, routes_images, routes_system
+from hydock.daemon.api_records import API_VERSION, MIN_API_VERSION, ErrorResponse
+from hydock.daemon.errors import http_status
+from hydock.daemon.events import EventBus
+from hydock.daemon.lifecycle import Lifecycle
+from hydock.daemon.params import json_response
+from hydock.engine import Engine
+from hydock.errors import HydockError
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+VERSION_SEGMENT = r"/v{api_version:\d+\.\d+}"
+
+
+def _version_tuple(text: str) -> tuple[int, int]:
+    major, minor = text.split(".")
+    return int(major), int(minor)
+
+
+@web.middleware
+async def api_version(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Accepts /v1.24 ... /v1.41 prefixes (and none), as Docker does, answering in its words otherwise."""
+    asked_text = request.match_info.get("api_version")
+    if asked_text:
+        asked = _version_tuple(asked_text)
+        if asked > _version_tuple(API_VERSION):
+            message = f"client version {asked_text} is too new. Maximum supported API version is {API_VERSION}"
+            return json_response(ErrorResponse(message), status=400)
+        if asked < _version_tuple(MIN_API_VERSION):
+            message = (
+                f"client version {asked_text} is too old. Minimum supported API version is {MIN_API_VERSION}, "
+                "please upgrade your client to a newer version"
+            )
+            return json_response(ErrorResponse(message), status=400)
+    return await handler(request)
+
+
+def add_versioned(router: web.UrlDispatcher, table: web.RouteTableDef) -> None:
+    """Each route under its plain path and under every /vX.Y prefix."""
+    for route in table:
+        assert isinstance(route, web.RouteDef)
+        router.add_route(route.method, route.path, route.handler)
+        router.add_route(route.method, VERSION_SEGMENT + route.path, route.handler)
+
+
+@web.middleware
+async def docker_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except HydockError as exc:
+        return json_response(ErrorResponse(str(exc)), status=http_status(exc))
+    except web.HTTPNotFound:
+        return json_response(ErrorResponse("page not found"), status=404)
+    except web.HTTPMethodNotAllowed:
+        return json_response(ErrorResponse(f"{request.method} is not allowed for {request.path}"), status=405)
+
+
+def build_app(engine: Engine) -> web.Application:
+    app = web.Application(middlewares=[docker_errors, api_version], client_max_size=0)
+    events = EventBus()
+    app["engine"] = engine
+    app["events"] = events
+    app["lifecycle"] = Lifecycle(engine, events)
+    app["daemon_id"] = secrets.token_hex(16)
+    for table in (routes_system.routes, routes_containers.routes, routes_images.routes):
+        add_versioned(app.router, table)
+    routes_system.register_later_issues(app.router, VERSION_SEGMENT)
+    return app

@@ -1,0 +1,73 @@
+"""Live output of containers this daemon started: pipes from the shim, fanned out to attach clients.
+
+The shim copies a container's stdout/stderr to its log and, while the daemon lives, to two pipes
+whose read ends are here. A container started by an earlier daemon has no pipes: attaching to it
+follows its log instead (see routes_containers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+STDOUT, STDERR = 1, 2
+
+
+class OutputHub:
+    """Reads one container's two output pipes and hands every chunk to each subscriber."""
+
+    def __init__(self) -> None:
+        self._fds: dict[int, int] = {}
+        self._subscribers: set[asyncio.Queue[tuple[int, bytes] | None]] = set()
+        self._open = 0
+        self.closed = asyncio.Event()
+
+    def connect(self, stdout_fd: int, stderr_fd: int) -> None:
+        """Starts reading the container's output pipes (the read ends; the hub owns them)."""
+        self._fds = {stdout_fd: STDOUT, stderr_fd: STDERR}
+        self._open = len(self._fds)
+        loop = asyncio.get_running_loop()
+        for fd in self._fds:
+            os.set_blocking(fd, False)
+            loop.add_reader(fd, self._readable, fd)
+
+    @property
+    def connected(self) -> bool:
+        """Whether a started container feeds this hub (else it waits for the next start)."""
+        return bool(self._fds)
+
+    def subscribe(self) -> asyncio.Queue[tuple[int, bytes] | None]:
+        queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
+        if self.closed.is_set():
+            queue.put_nowait(None)
+        else:
+            self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[tuple[int, bytes] | None]) -> None:
+        self._subscribers.discard(queue)
+
+    def _readable(self, fd: int) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            for queue in self._subscribers:
+                queue.put_nowait((self._fds[fd], data))
+            return
+        asyncio.get_running_loop().remove_reader(fd)
+        os.close(fd)
+        self._open -= 1
+        if self._open == 0:
+            self.closed.set()
+            for queue in self._subscribers:
+                queue.put_nowait(None)
+            self._subscribers.clear()
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    """Docker's multiplexed stream framing: [stream, 0, 0, 0, size (big-endian u32)] + data."""
+    return bytes((stream, 0, 0, 0)) + len(data).to_bytes(4, "big") + data

@@ -1,0 +1,370 @@
+"""/containers/...: create, start, attach, wait, stop, kill, restart, remove, list, inspect, logs, stats."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+
+import msgspec
+from aiohttp import web
+
+from hydock.daemon.api_records import (
+    ContainerSummary,
+    CreateBody,
+    CreateHostConfig,
+    CreateResponse,
+    Port,
+    SummaryHostConfig,
+    WaitError,
+    WaitResponse,
+)
+from hydock.daemon.blocking import run_blocking
+from hydock.daemon.container_io import STDERR, STDOUT, frame
+from hydock.daemon.hijack import RAW_STREAM, HijackedStream
+from hydock.daemon.lifecycle import Lifecycle
+from hydock.daemon.params import decode_body, filters, json_response, query_bool, query_int
+from hydock.daemon.stats import stats_snapshot
+from hydock.engine import Engine
+from hydock.engine.records import ContainerRecord, RunOptions
+from hydock.engine.status import status_text
+from hydock.errors import InvalidArgument
+from hydock.runtime.native import ExitStatus
+from hydock.timeutil import parse_rfc3339
+
+routes = web.RouteTableDef()
+
+
+def _engine(request: web.Request) -> Engine:
+    return request.app["engine"]
+
+
+def _lifecycle(request: web.Request) -> Lifecycle:
+    return request.app["lifecycle"]
+
+
+def _attributes(record: ContainerRecord) -> dict[str, str]:
+    return {"image": record.config.image, "name": record.name.lstrip("/"), **record.config.labels}
+
+
+def _run_options(body: CreateBody, name: str | None) -> RunOptions:
+    host = body.host_config or CreateHostConfig()
+    unsupported = []
+    if body.tty or body.open_stdin:
+        unsupported.append("interactive terminals (-i/-t)")
+    if host.binds or host.mounts:
+        unsupported.append("volumes and bind mounts")
+    if host.port_bindings and any(host.port_bindings.values()):
+        unsupported.append("published ports")
+    if host.restart_policy and host.restart_policy.name not in ("", "no"):
+        unsupported.append(f"restart policy {host.restart_policy.name!r}")
+    if unsupported:
+        raise InvalidArgument(f"not supported by hydockd yet: {', '.join(unsupported)}")
+    network = host.network_mode or "bridge"
+    return RunOptions(
+        name=name or None,
+        env=list(body.env or []),
+        workdir=body.working_dir or None,
+        user=body.user or None,
+        hostname=body.hostname or None,
+        entrypoint=body.entrypoint,
+        labels=dict(body.labels or {}),
+        memory=host.memory,
+        nano_cpus=host.nano_cpus,
+        cpu_shares=host.cpu_shares,
+        pids_limit=host.pids_limit,
+        read_only=host.readonly_rootfs,
+        network="bridge" if network == "default" else network,
+        init=bool(host.init),
+        privileged=host.privileged,
+        cap_add=list(host.cap_add or []),
+        cap_drop=list(host.cap_drop or []),
+        no_new_privileges=any(o.startswith("no-new-privileges") for o in host.security_opt or []),
+        auto_remove=host.auto_remove,
+    )
+
+
+@routes.post("/containers/create")
+async def create(request: web.Request) -> web.Response:
+    body = await decode_body(request, CreateBody)
+    if not body.image:
+        raise InvalidArgument("config cannot be empty in order to create a container")
+    options = _run_options(body, request.query.get("name"))
+    service = _engine(request).container_service
+    record = await run_blocking(service.create, body.image, body.cmd, options)
+    request.app["events"].emit("container", "create", record.id, _attributes(record))
+    return json_response(CreateResponse(record.id, []), status=201)
+
+
+@routes.post("/containers/{id}/start")
+async def start(request: web.Request) -> web.Response:
+    service = _engine(request).container_service
+    container_id = await run_blocking(service.resolve, request.match_info["id"])
+    started = await _start(request, container_id)
+    return web.Response(status=204 if started else 304)
+
+
+async def _start(request: web.Request, container_id: str) -> bool:
+    """Starts the container with its output piped to this daemon's hub; False if already running."""
+    service = _engine(request).container_service
+    out_read, out_write = os.pipe2(os.O_CLOEXEC)
+    err_read, err_write = os.pipe2(os.O_CLOEXEC)
+    try:
+        started = await run_blocking(service.start, container_id, stdout_fd=out_write, stderr_fd=err_write)
+    except BaseException:
+        os.close(out_read)
+        os.close(err_read)
+        raise
+    finally:
+        os.close(out_write)
+        os.close(err_write)
+    if started is None:
+        os.close(out_read)
+        os.close(err_read)
+        return False
+    lifecycle = _lifecycle(request)
+    lifecycle.hub(container_id).connect(out_read, err_read)
+    record = await run_blocking(service.inspect, container_id)
+    attributes = _attributes(record)
+    lifecycle.watch_started(container_id, started.status_fd, record.host_config.auto_remove, attributes)
+    request.app["events"].emit("container", "start", container_id, attributes)
+    return True
+
+
+@routes.post("/containers/{id}/attach")
+async def attach(request: web.Request) -> web.StreamResponse:
+    """Docker's hijacked attach: the HTTP connection becomes the container's multiplexed output."""
+    service = _engine(request).container_service
+    container_id = await run_blocking(service.resolve, request.match_info["id"])
+    wanted = {STDOUT} if query_bool(request, "stdout") else set()
+    if query_bool(request, "stderr"):
+        wanted.add(STDERR)
+    lifecycle = _lifecycle(request)
+    hub = lifecycle.hubs.get(container_id)
+    record = await run_blocking(service.inspect, container_id)
+    stream = HijackedStream(request)
+    if query_bool(request, "logs"):
+        for name, data in await run_blocking(lambda: list(service.logs(container_id))):
+            number = STDOUT if name == "stdout" else STDERR
+            if number in wanted:
+                stream.write(frame(number, data))
+    if query_bool(request, "stream", True):
+        if record.state.running and (hub is None or not hub.connected):
+            # Started by an earlier daemon: its output now only reaches the log.
+            async for name, data in follow_log(service, container_id, tail=0):
+                number = STDOUT if name == "stdout" else STDERR
+                if number in wanted and not stream.closed:
+                    stream.write(frame(number, data))
+        else:
+            queue = lifecycle.hub(container_id).subscribe()
+            while (item := await queue.get()) is not None:
+                if item[0] in wanted:
+                    stream.write(frame(*item))
+    return stream.close()
+
+
+async def follow_log(service, container_id: str, *, tail: int | None):  # type: ignore[no-untyped-def]
+    """Yields (stream, data) from the json-file log, then follows it until the container stops."""
+    record = await run_blocking(service.inspect, container_id)
+    decoder = msgspec.json.Decoder(dict[str, str])
+    try:
+        log = open(record.log_path, "rb")  # noqa: SIM115 - kept open while following
+    except FileNotFoundError:
+        return
+    with log:
+        lines = await run_blocking(log.readlines)
+        if tail is not None and tail >= 0:
+            lines = lines[-tail:] if tail else []
+        pending = b""
+        while True:
+            for line in lines:
+                line = pending + line
+                pending = b""
+                if not line.endswith(b"\n"):
+                    pending = line
+                    continue
+                entry = decoder.decode(line)
+                yield entry.get("stream", "stdout"), entry.get("log", "").encode()
+            lines = await run_blocking(log.readlines)
+            if lines:
+                continue
+            state = (await run_blocking(service.inspect, container_id)).state
+            if not state.running:
+                lines = await run_blocking(log.readlines)
+                if not lines:
+                    return
+                continue
+            await asyncio.sleep(0.05)
+
+
+@routes.post("/containers/{id}/wait")
+async def wait(request: web.Request) -> web.StreamResponse:
+    condition = request.query.get("condition", "not-running")
+    if condition not in ("not-running", "next-exit", "removed"):
+        raise InvalidArgument(f"invalid condition: {condition!r}")
+    service = _engine(request).container_service
+    lifecycle = _lifecycle(request)
+    container_id = await run_blocking(service.resolve, request.match_info["id"])
+    waiter = lifecycle.removal(container_id) if condition == "removed" else lifecycle.next_exit(container_id)
+    state = (await run_blocking(service.inspect, container_id)).state
+    # Like Docker, the headers go out at once: the client starts the container only after the
+    # daemon has acknowledged the wait, so a fast exit cannot slip past it.
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    if condition == "not-running" and not state.running:
+        waiter.cancel()
+        exited = ExitStatus(state.exit_code)
+    else:
+        exited = await waiter
+    await response.write(msgspec.json.encode(_wait_response(exited, state.error if not state.running else "")))
+    await response.write_eof()
+    return response
+
+
+def _wait_response(exited: ExitStatus, error: str) -> WaitResponse:
+    return WaitResponse(exited.exit_code, WaitError(error) if error else None)
+
+
+@routes.post("/containers/{id}/stop")
+async def stop(request: web.Request) -> web.Response:
+    service = _engine(request).container_service
+    record = await run_blocking(service.inspect, request.match_info["id"])
+    if not record.state.running:
+        return web.Response(status=304)
+    await run_blocking(service.stop, record.id, query_int(request, "t"))
+    request.app["events"].emit("container", "stop", record.id, _attributes(record))
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/kill")
+async def kill(request: web.Request) -> web.Response:
+    service = _engine(request).container_service
+    record = await run_blocking(service.inspect, request.match_info["id"])
+    signal = request.query.get("signal") or "KILL"
+    await run_blocking(service.kill, record.id, signal)
+    request.app["events"].emit("container", "kill", record.id, {**_attributes(record), "signal": signal})
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/restart")
+async def restart(request: web.Request) -> web.Response:
+    service = _engine(request).container_service
+    container_id = await run_blocking(service.resolve, request.match_info["id"])
+    await run_blocking(service.stop, container_id, query_int(request, "t"))
+    await _start(request, container_id)
+    return web.Response(status=204)
+
+
+@routes.delete("/containers/{id}")
+async def remove(request: web.Request) -> web.Response:
+    service = _engine(request).container_service
+    record = await run_blocking(service.inspect, request.match_info["id"])
+    await run_blocking(service.remove, record.id, force=query_bool(request, "force"))
+    _lifecycle(request).removed(record.id, _attributes(record))
+    return web.Response(status=204)
+
+
+@routes.get("/containers/json")
+async def list_containers(request: web.Request) -> web.Response:
+    service = _engine(request).container_service
+    wanted = filters(request)
+    show_all = query_bool(request, "all") or "status" in wanted
+    limit = query_int(request, "limit", -1) or -1
+    records = await run_blocking(service.list_records, all=show_all or limit > 0)
+    records = [r for r in records if _matches(r, wanted)]
+    if limit > 0:
+        records = records[:limit]
+    now = time.time()
+    return json_response([_summary(r, now) for r in records])
+
+
+def _matches(record: ContainerRecord, wanted: dict[str, list[str]]) -> bool:
+    checks = {
+        "id": lambda v: record.id.startswith(v),
+        "name": lambda v: v.lstrip("/") in record.name.lstrip("/"),
+        "status": lambda v: record.state.status == v,
+        "ancestor": lambda v: v in (record.config.image, record.image),
+        "label": lambda v: (
+            (v.partition("=")[0] in record.config.labels)
+            and (not v.partition("=")[1] or record.config.labels.get(v.partition("=")[0]) == v.partition("=")[2])
+        ),
+    }
+    for key, values in wanted.items():
+        check = checks.get(key)
+        if check is None:
+            raise InvalidArgument(f"invalid filter '{key}'")
+        if not any(check(v) for v in values):
+            return False
+    return True
+
+
+def _summary(record: ContainerRecord, now: float) -> ContainerSummary:
+    return ContainerSummary(
+        id=record.id,
+        names=[record.name],
+        image=record.config.image,
+        image_i_d=record.image,
+        command=" ".join([record.path, *record.args]),
+        created=int(parse_rfc3339(record.created)),
+        state=record.state.status,
+        status=status_text(record.state, now),
+        ports=list[Port](),
+        labels=record.config.labels,
+        host_config=SummaryHostConfig(record.host_config.network_mode),
+        network_settings={"Networks": {}},
+        mounts=[],
+    )
+
+
+@routes.get("/containers/{id}/json")
+async def inspect(request: web.Request) -> web.Response:
+    record = await run_blocking(_engine(request).container_service.inspect, request.match_info["id"])
+    return json_response(record)
+
+
+@routes.get("/containers/{id}/logs")
+async def logs(request: web.Request) -> web.StreamResponse:
+    service = _engine(request).container_service
+    container_id = await run_blocking(service.resolve, request.match_info["id"])
+    wanted = {STDOUT} if query_bool(request, "stdout") else set()
+    if query_bool(request, "stderr"):
+        wanted.add(STDERR)
+    if not wanted:
+        raise InvalidArgument("you must choose at least one stream")
+    tail_text = request.query.get("tail", "all")
+    tail = None if tail_text in ("all", "") else query_int(request, "tail")
+    response = web.StreamResponse(headers={"Content-Type": RAW_STREAM})
+    await response.prepare(request)
+    if query_bool(request, "follow"):
+        source = follow_log(service, container_id, tail=tail)
+        async for stream, data in source:
+            number = STDOUT if stream == "stdout" else STDERR
+            if number in wanted:
+                await response.write(frame(number, data))
+    else:
+        entries = await run_blocking(lambda: list(service.logs(container_id, tail=tail)))
+        for stream, data in entries:
+            number = STDOUT if stream == "stdout" else STDERR
+            if number in wanted:
+                await response.write(frame(number, data))
+    await response.write_eof()
+    return response
+
+
+@routes.get("/containers/{id}/stats")
+async def stats(request: web.Request) -> web.StreamResponse:
+    service = _engine(request).container_service
+    record = await run_blocking(service.inspect, request.match_info["id"])
+    stream = query_bool(request, "stream", True) and not query_bool(request, "one-shot")
+    if not stream:
+        return json_response(await stats_snapshot(service, record, one_shot=query_bool(request, "one-shot")))
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    encoder = msgspec.json.Encoder()
+    while True:
+        snapshot = await stats_snapshot(service, record, one_shot=False)
+        await response.write(encoder.encode(snapshot) + b"\n")
+        if not (await run_blocking(service.inspect, record.id)).state.running:
+            break
+    await response.write_eof()
+    return response
