@@ -47,6 +47,13 @@ class OutputHub:
     def unsubscribe(self, queue: asyncio.Queue[tuple[int, bytes] | None]) -> None:
         self._subscribers.discard(queue)
 
+    def abort(self) -> None:
+        """Ends every subscription: the container this hub waited for will not start."""
+        self.closed.set()
+        for queue in self._subscribers:
+            queue.put_nowait(None)
+        self._subscribers.clear()
+
     def _readable(self, fd: int) -> None:
         try:
             data = os.read(fd, 65536)
@@ -62,10 +69,7 @@ class OutputHub:
         os.close(fd)
         self._open -= 1
         if self._open == 0:
-            self.closed.set()
-            for queue in self._subscribers:
-                queue.put_nowait(None)
-            self._subscribers.clear()
+            self.abort()
 
 
 def frame(stream: int, data: bytes) -> bytes:

@@ -103,6 +103,18 @@ class Lifecycle:
             await asyncio.to_thread(self._remove_quietly, container_id)
             self.removed(container_id, attributes)
 
+    async def start_failed(
+        self, container_id: str, error: Exception, auto_remove: bool, attributes: dict[str, str]
+    ) -> None:
+        """A start that failed ends attach streams and, for --rm, removes the container as Docker does."""
+        hub = self.hubs.pop(container_id, None)
+        if hub is not None:
+            hub.abort()
+        self._last_exit[container_id] = ExitStatus(getattr(error, "exit_code", 125))
+        if auto_remove:
+            await asyncio.to_thread(self._remove_quietly, container_id)
+            self.removed(container_id, attributes)
+
     def _remove_quietly(self, container_id: str) -> None:
         service = self.engine.container_service
         try:

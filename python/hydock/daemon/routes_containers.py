@@ -28,7 +28,7 @@ from hydock.daemon.stats import stats_snapshot
 from hydock.engine import Engine
 from hydock.engine.records import ContainerRecord, RunOptions
 from hydock.engine.status import status_text
-from hydock.errors import InvalidArgument
+from hydock.errors import HydockError, InvalidArgument
 from hydock.runtime.native import ExitStatus
 from hydock.timeutil import parse_rfc3339
 
@@ -107,10 +107,17 @@ async def start(request: web.Request) -> web.Response:
 async def _start(request: web.Request, container_id: str) -> bool:
     """Starts the container with its output piped to this daemon's hub; False if already running."""
     service = _engine(request).container_service
+    # Read before starting: an auto-removed container may be gone by the time start returns.
+    record = await run_blocking(service.inspect, container_id)
     out_read, out_write = os.pipe2(os.O_CLOEXEC)
     err_read, err_write = os.pipe2(os.O_CLOEXEC)
     try:
         started = await run_blocking(service.start, container_id, stdout_fd=out_write, stderr_fd=err_write)
+    except HydockError as exc:
+        os.close(out_read)
+        os.close(err_read)
+        await _lifecycle(request).start_failed(container_id, exc, record.host_config.auto_remove, _attributes(record))
+        raise
     except BaseException:
         os.close(out_read)
         os.close(err_read)
@@ -124,7 +131,6 @@ async def _start(request: web.Request, container_id: str) -> bool:
         return False
     lifecycle = _lifecycle(request)
     lifecycle.hub(container_id).connect(out_read, err_read)
-    record = await run_blocking(service.inspect, container_id)
     attributes = _attributes(record)
     lifecycle.watch_started(container_id, started.status_fd, record.host_config.auto_remove, attributes)
     request.app["events"].emit("container", "start", container_id, attributes)

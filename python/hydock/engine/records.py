@@ -27,8 +27,14 @@ class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
     stop_signal: str = ""
 
 
+class LogConfig(msgspec.Struct, rename=docker_name):
+    type: str = "json-file"
+    config: dict[str, str] = {}
+
+
 class HostConfig(msgspec.Struct, rename=docker_name):
     network_mode: str = "bridge"
+    log_config: LogConfig = msgspec.field(default_factory=LogConfig)
     auto_remove: bool = False
     privileged: bool = False
     readonly_rootfs: bool = False
