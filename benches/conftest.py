@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 CACHE = Path("/var/tmp/hydock-bench")
 MEDIANS: dict[str, float] = {}
 MISSING: dict[str, str] = {}
+FIGURES: dict[str, str] = {}
 
 
 def record(benchmark, name: str) -> None:
@@ -25,6 +26,11 @@ def record(benchmark, name: str) -> None:
 
 def missing(name: str, reason: str) -> None:
     MISSING[name] = reason
+
+
+def figure(name: str, value: str) -> None:
+    """A measured quantity that is not a duration (memory, throughput)."""
+    FIGURES[name] = value
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +47,12 @@ RATIOS = [
     ("hydock CLI run --rm true", "docker run --rm true"),
     ("hydock CLI run --rm true", "runc run (prepared bundle)"),
     ("hydock apply_layer (gzip, 200 MB)", "tar -xzf (gzip, 200 MB)"),
+    ("docker CLI -> hydockd run --rm true", "docker CLI -> dockerd run --rm true"),
 ]
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
-    if not MEDIANS and not MISSING:
+    if not MEDIANS and not MISSING and not FIGURES:
         return
     write = terminalreporter.write_line
     write("")
@@ -55,6 +62,8 @@ def pytest_terminal_summary(terminalreporter) -> None:
     for ours, theirs in RATIOS:
         if ours in MEDIANS and theirs in MEDIANS:
             write(f"  ratio {ours} / {theirs}: {MEDIANS[ours] / MEDIANS[theirs]:.2f}x")
+    for name, value in FIGURES.items():
+        write(f"  {name:45s} {value}")
     for name, reason in MISSING.items():
         write(f"  not measured: {name}: {reason}")
 
