@@ -53,12 +53,21 @@ def test_docker_cli_against_hydockd(benchmark, hydockd: tuple[str, int]) -> None
 
 
 def test_docker_cli_against_dockerd(benchmark, busybox_tar: Path) -> None:
-    if not have("docker") or subprocess.run(["docker", "-H", "unix:///var/run/docker.sock", "info"], capture_output=True).returncode:
+    if (
+        not have("docker")
+        or subprocess.run(["docker", "-H", "unix:///var/run/docker.sock", "info"], capture_output=True).returncode
+    ):
         missing("docker CLI -> dockerd run --rm true", "no dockerd answers on /var/run/docker.sock")
         return
     env = {**os.environ, "DOCKER_HOST": "unix:///var/run/docker.sock"}
     with open(busybox_tar, "rb") as tar:
-        subprocess.run(["docker", "import", "-", "hydock-bench-busybox:latest"], stdin=tar, env=env, check=True, capture_output=True)
+        subprocess.run(
+            ["docker", "import", "-", "hydock-bench-busybox:latest"],
+            stdin=tar,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     argv = ["docker", "run", "--rm", "hydock-bench-busybox:latest", "true"]
     benchmark.pedantic(lambda: subprocess.run(argv, env=env, check=True), rounds=30, warmup_rounds=3)
     record(benchmark, "docker CLI -> dockerd run --rm true")
@@ -69,7 +78,9 @@ def test_shim_memory(hydockd: tuple[str, int]) -> None:
     host, _ = hydockd
     env = {**os.environ, "DOCKER_HOST": host}
     ids = [
-        subprocess.run(["docker", "run", "-d", "busybox", "sleep", "60"], env=env, check=True, capture_output=True).stdout.decode().strip()
+        subprocess.run(["docker", "run", "-d", "busybox", "sleep", "60"], env=env, check=True, capture_output=True)
+        .stdout.decode()
+        .strip()
         for _ in range(SHIMS)
     ]
     try:

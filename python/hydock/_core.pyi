@@ -48,5 +48,18 @@ def start_container(
 ) -> Started:
     """Start the bundle under its shim; raises ContainerStartError (with step and exit_code)."""
 
+def start_exec(
+    shim_dir: str,
+    bundle: str,
+    target_pid: int,
+    cgroup: str,
+    process_json: str,
+    exit_file: str,
+    stdout_fd: int | None = None,
+    stderr_fd: int | None = None,
+) -> Started:
+    """Start the OCI process in `process_json` inside the running container of `target_pid`
+    (joining its namespaces and `cgroup`) under a shim in exec mode; raises ContainerStartError."""
+
 def cgroup_stats(name: str) -> dict[str, object]: ...
 def cgroup_destroy(name: str) -> None: ...

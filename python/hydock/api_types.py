@@ -1,4 +1,4 @@
-"""Request and response bodies of the Docker Engine API (v1.41) that hydockd speaks, as msgspec Structs."""
+"""Request and response bodies of the Docker Engine API (v1.41), shared by hydockd and its clients, as msgspec Structs."""
 
 from __future__ import annotations
 
@@ -154,3 +154,29 @@ class InfoResponse(msgspec.Struct, rename=docker_name):
     default_runtime: str = "hydock"
     runtimes: dict[str, dict] = {}
     warnings: list[str] = []
+
+
+class ImageSummary(msgspec.Struct, rename=docker_name):
+    """One entry of GET /images/json, as far as clients read it."""
+
+    id: str
+    created: int
+    size: int
+    repo_tags: list[str] | None = None
+    containers: int = -1
+
+
+class HistoryEntry(msgspec.Struct, rename=docker_name):
+    """One layer of GET /images/{name}/history."""
+
+    id: str
+    created: int
+    created_by: str
+    size: int
+    comment: str = ""
+
+
+class ImportProgress(msgspec.Struct):
+    """The JSON message POST /images/create?fromSrc=- answers with: the new image's id in `status`."""
+
+    status: str = ""

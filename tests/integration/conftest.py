@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +28,7 @@ def root(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "root"
     path.mkdir()
     yield path
+    stop_daemon(path)
     engine = Engine(path)
     seen = {p.name for p in (path / "containers").iterdir() if len(p.name) == 64}
     for record in engine.container_service.list_records(all=True):
@@ -33,6 +36,28 @@ def root(tmp_path: Path) -> Iterator[Path]:
     assert mounts_under(path) == []
     assert container_cgroups(seen) == []
     assert shim_processes(path) == []
+
+
+def stop_daemon(root: Path) -> None:
+    """SIGTERM the hydockd a CLI call started on this root, and wait until it is gone."""
+    pidfile = root / "hydockd.pid"
+    if not pidfile.exists():
+        return
+    pid = int(pidfile.read_text())
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+            return  # exited; its parent (a finished CLI) left it to init to reap
+        time.sleep(0.05)
+    raise AssertionError(f"hydockd (pid {pid}) on {root} did not stop within 20 s")
 
 
 @pytest.fixture
@@ -65,4 +90,8 @@ class Cli:
 
 @pytest.fixture
 def cli(root: Path) -> Cli:
-    return Cli(root)
+    """The CLI with its daemon already started, so that tests see only their own command's output."""
+    cli = Cli(root)
+    warm_up = cli("ps", "-q")
+    assert warm_up.returncode == 0 and b"started hydockd" in warm_up.stderr, warm_up.stderr
+    return cli

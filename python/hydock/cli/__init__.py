@@ -1,1 +1,1 @@
-"""The `hydock` command line: click commands that translate flags into engine calls."""
+"""The `hydock` command line: click commands that translate flags into Engine API calls to hydockd."""

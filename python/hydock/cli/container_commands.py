@@ -3,35 +3,55 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from hydock.cli.context import engine, for_each_target
-from hydock.cli.run_options import RUN_CONTEXT, container_options, run_options
+from hydock.cli.context import api, for_each_target
+from hydock.cli.run_options import RUN_CONTEXT, container_options, create_body
 from hydock.cli.table import print_table, short_id, truncate
-from hydock.errors import ContainerStartError, HydockError
+from hydock.errors import HydockError
+
+if TYPE_CHECKING:
+    from hydock.api_types import ContainerSummary
+    from hydock.client.api import APIClient
+
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+class StartFailed(HydockError):
+    """The daemon could not start the container's process."""
 
 
 @contextmanager
 def docker_run_exit_codes() -> Iterator[None]:
-    """`docker run`/`create` exit 125 when the daemon refuses, whatever the error's usual code."""
+    """`docker run`/`create` exit 125 when the daemon refuses; a failed start 127 or 126 as its message says."""
     try:
         yield
-    except ContainerStartError:
+    except StartFailed as exc:
+        message = str(exc).lower()
+        if "executable file not found" in message or "no such file or directory" in message:
+            exc.exit_code = 127
+        elif "permission denied" in message:
+            exc.exit_code = 126
+        else:
+            exc.exit_code = 125
         raise
     except HydockError as exc:
         exc.exit_code = 125
         raise
 
 
-FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+def _start(client: APIClient, container: str) -> bool:
+    try:
+        return client.start(container)
+    except HydockError as exc:
+        raise StartFailed(str(exc)) from None
 
 
 @click.command("run", context_settings=RUN_CONTEXT)
@@ -39,28 +59,47 @@ FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUI
 @container_options
 def run(detach: bool, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create and run a new container from an image."""
-    service = engine().container_service
     with docker_run_exit_codes():
-        record = service.create(image, list(command), run_options(params))
+        body = create_body(image, command, params)
+        client = api()
         if detach:
-            service.start(record.id)
-            click.echo(record.id)
+            container_id = client.create_container(body, params["name"]).id
+            _start(client, container_id)
+            click.echo(container_id)
             return
-        sys.stdout.flush()
-        with SignalProxy() as proxy:
-            started = service.start(record.id, stdout_fd=sys.stdout.fileno(), stderr_fd=sys.stderr.fileno())
-            assert started is not None
-            proxy.target(started.pid)
-            exited = service.wait_started(started)
-    raise click.exceptions.Exit(exited.exit_code)
+        with SignalProxy(client.transport.base_url) as proxy:
+            container_id = client.create_container(body, params["name"]).id
+            proxy.target(container_id)
+            status = _attach_and_start(client, container_id, "removed" if params["remove"] else "next-exit")
+    raise click.exceptions.Exit(status)
+
+
+def _attach_and_start(client: APIClient, container_id: str, condition: str) -> int:
+    """Docker's foreground run: attach, have the daemon acknowledge the wait, start, copy output, exit status."""
+    from hydock.client.streams import STDOUT, demux
+
+    with client.attach(container_id) as stream:
+        waiting = client.wait(container_id, condition)
+        try:
+            if not _start(client, container_id):
+                return 0
+            out, err = sys.stdout.buffer, sys.stderr.buffer
+            for number, data in demux(stream.iter_chunks()):
+                target = out if number == STDOUT else err
+                target.write(data)
+                target.flush()
+            return waiting.result().status_code
+        finally:
+            waiting.close()
 
 
 class SignalProxy:
-    """Docker's --sig-proxy: signals to the CLI go to the container, including those that
-    arrive while it is still starting (held until its pid is known)."""
+    """Docker's --sig-proxy: signals to the CLI go to the container through POST /kill, including those that
+    arrive before it is created (held until its id is known)."""
 
-    def __init__(self) -> None:
-        self.pid = 0
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.container_id = ""
         self.pending: list[int] = []
         self.previous: dict[int, Any] = {}
 
@@ -74,22 +113,29 @@ class SignalProxy:
             signal.signal(signum, handler)
 
     def _handle(self, signum: int, _frame: object) -> None:
-        if self.pid:
+        if self.container_id:
             self._send(signum)
         else:
             self.pending.append(signum)
 
-    def target(self, pid: int) -> None:
-        self.pid = pid
+    def target(self, container_id: str) -> None:
+        self.container_id = container_id
         for signum in self.pending:
             self._send(signum)
         self.pending.clear()
 
     def _send(self, signum: int) -> None:
+        from hydock.client.api import APIClient
+        from hydock.client.transport import Transport
+
+        # A connection of its own: the handler may interrupt the main thread in the middle of a request.
+        transport = Transport(self.base_url)
         try:
-            os.kill(self.pid, signum)
-        except ProcessLookupError:
-            pass
+            APIClient(transport).kill(self.container_id, signum)
+        except HydockError:
+            pass  # the container is already gone or stopped: nothing left to signal
+        finally:
+            transport.close()
 
 
 @click.command("create", context_settings=RUN_CONTEXT)
@@ -97,8 +143,8 @@ class SignalProxy:
 def create(image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a new container."""
     with docker_run_exit_codes():
-        record = engine().container_service.create(image, list(command), run_options(params))
-    click.echo(record.id)
+        container_id = api().create_container(create_body(image, command, params), params["name"]).id
+    click.echo(container_id)
 
 
 @click.command("start")
@@ -106,23 +152,29 @@ def create(image: str, command: tuple[str, ...], **params: Any) -> None:
 @click.argument("names", nargs=-1, required=True)
 def start(attach: bool, names: tuple[str, ...]) -> None:
     """Start one or more stopped containers."""
-    service = engine().container_service
+    client = api()
     if attach:
         if len(names) != 1:
             raise click.UsageError("you cannot start and attach multiple containers at once")
-        with SignalProxy() as proxy:
-            started = service.start(names[0], stdout_fd=sys.stdout.fileno(), stderr_fd=sys.stderr.fileno())
-            if started is None:
-                return
-            proxy.target(started.pid)
-            exited = service.wait_started(started)
-        raise click.exceptions.Exit(exited.exit_code)
+        with SignalProxy(client.transport.base_url) as proxy:
+            proxy.target(names[0])
+            with docker_run_exit_codes():
+                status = _attach_and_start(client, names[0], "next-exit")
+        raise click.exceptions.Exit(status)
 
     def start_one(name: str) -> None:
-        service.start(name)
+        client.start(name)
         click.echo(name)
 
     for_each_target(names, start_one)
+
+
+PS_HEADERS = {
+    "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
+    "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS", "Size": "SIZE",
+    "Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS", "Networks": "NETWORKS",
+}  # fmt: skip
+PS_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
 
 @click.command("ps")
@@ -131,34 +183,50 @@ def start(attach: bool, names: tuple[str, ...]) -> None:
 @click.option("--no-trunc", is_flag=True, help="Don't truncate output")
 @click.option("-n", "--last", type=int, default=-1, help="Show n last created containers (includes all states)")
 @click.option("-l", "--latest", is_flag=True, help="Show the latest created container (includes all states)")
-def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool) -> None:
+@click.option("-f", "--filter", "filters", multiple=True, help="Filter output based on conditions provided")
+@click.option("--format", "fmt", default="", help="Format output using a custom template")
+def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool, filters: tuple[str, ...], fmt: str) -> None:
     """List containers."""
-    from hydock.engine.status import status_text
-    from hydock.timeutil import human_duration, parse_rfc3339
+    from hydock.cli.gotemplate import format_objects
 
     if latest:
         last = 1
-    records = engine().container_service.list_records(all=all_ or last >= 0)
-    if last >= 0:
-        records = records[:last]
+    wanted: dict[str, list[str]] = {}
+    for item in filters:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise click.UsageError(f"bad format of filter (expected name=value): {item}")
+        wanted.setdefault(key, []).append(value)
+    summaries = api().containers(all=all_ or last >= 0, limit=last, filters=wanted)
     if quiet:
-        for record in records:
-            click.echo(record.id if no_trunc else short_id(record.id))
+        for summary in summaries:
+            click.echo(summary.id if no_trunc else short_id(summary.id))
         return
     now = time.time()
-    rows = []
-    for record in records:
-        command = " ".join([record.path, *record.args])
-        rows.append([
-            record.id if no_trunc else short_id(record.id),
-            record.config.image,
-            json.dumps(command if no_trunc else truncate(command, 20), ensure_ascii=False),
-            f"{human_duration(now - parse_rfc3339(record.created))} ago",
-            status_text(record.state, now),
-            "",
-            record.name.lstrip("/"),
-        ])  # fmt: skip
-    print_table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], rows)
+    rows = [_ps_row(summary, now, no_trunc) for summary in summaries]
+    click.echo(format_objects(fmt if fmt not in ("", "table") else PS_TABLE, rows, headers=PS_HEADERS), nl=False)
+
+
+def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, str]:
+    """The fields docker ps --format offers, as the docker CLI renders them."""
+    from hydock.timeutil import human_duration
+
+    command = summary.command if no_trunc else truncate(summary.command, 20)
+    return {
+        "ID": summary.id if no_trunc else short_id(summary.id),
+        "Image": summary.image,
+        "Command": json.dumps(command, ensure_ascii=False),
+        "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S %z %Z", time.localtime(summary.created)),
+        "RunningFor": f"{human_duration(now - summary.created)} ago",
+        "Ports": "",
+        "State": summary.state,
+        "Status": summary.status,
+        "Size": "",
+        "Names": ",".join(name.lstrip("/") for name in summary.names),
+        "Labels": ",".join(f"{k}={v}" for k, v in summary.labels.items()),
+        "Mounts": "",
+        "Networks": ",".join(summary.network_settings.get("Networks", {})),
+    }
 
 
 @click.command("logs")
@@ -167,9 +235,8 @@ def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool) -> None
 @click.argument("name")
 def logs(follow: bool, tail: str, name: str) -> None:
     """Fetch the logs of a container."""
-    lines = None if tail == "all" else int(tail)
     out, err = sys.stdout.buffer, sys.stderr.buffer
-    for stream, data in engine().container_service.logs(name, follow=follow, tail=lines):
+    for stream, data in api().logs(name, follow=follow, tail=tail):
         target = out if stream == "stdout" else err
         target.write(data)
         if follow:
@@ -181,10 +248,10 @@ def logs(follow: bool, tail: str, name: str) -> None:
 @click.argument("names", nargs=-1, required=True)
 def stop(timeout: int | None, names: tuple[str, ...]) -> None:
     """Stop one or more running containers."""
-    service = engine().container_service
+    client = api()
 
     def stop_one(name: str) -> None:
-        service.stop(name, timeout)
+        client.stop(name, timeout)
         click.echo(name)
 
     for_each_target(names, stop_one)
@@ -195,10 +262,10 @@ def stop(timeout: int | None, names: tuple[str, ...]) -> None:
 @click.argument("names", nargs=-1, required=True)
 def kill(signal_name: str, names: tuple[str, ...]) -> None:
     """Kill one or more running containers."""
-    service = engine().container_service
+    client = api()
 
     def kill_one(name: str) -> None:
-        service.kill(name, signal_name)
+        client.kill(name, signal_name)
         click.echo(name)
 
     for_each_target(names, kill_one)
@@ -208,8 +275,8 @@ def kill(signal_name: str, names: tuple[str, ...]) -> None:
 @click.argument("names", nargs=-1, required=True)
 def wait(names: tuple[str, ...]) -> None:
     """Block until one or more containers stop, then print their exit codes."""
-    service = engine().container_service
-    for_each_target(names, lambda name: click.echo(service.wait(name).exit_code))
+    client = api()
+    for_each_target(names, lambda name: click.echo(client.wait(name).result().status_code))
 
 
 @click.command("rm")
@@ -217,10 +284,10 @@ def wait(names: tuple[str, ...]) -> None:
 @click.argument("names", nargs=-1, required=True)
 def rm(force: bool, names: tuple[str, ...]) -> None:
     """Remove one or more containers."""
-    service = engine().container_service
+    client = api()
 
     def remove_one(name: str) -> None:
-        service.remove(name, force=force)
+        client.remove_container(name, force=force)
         click.echo(name)
 
     for_each_target(names, remove_one)
@@ -230,29 +297,32 @@ def rm(force: bool, names: tuple[str, ...]) -> None:
 @click.option(
     "--type", "kind", type=click.Choice(["container", "image"]), default=None, help="Return JSON for specified type"
 )
+@click.option("-f", "--format", "fmt", default="", help="Format output using a custom template")
 @click.argument("names", nargs=-1, required=True)
-def inspect(kind: str | None, names: tuple[str, ...]) -> None:
+def inspect(kind: str | None, fmt: str, names: tuple[str, ...]) -> None:
     """Return low-level information on containers or images."""
-    import msgspec
-
+    from hydock.cli.gotemplate import format_objects
     from hydock.errors import NotFound
 
-    eng = engine()
+    client = api()
     results, failed = [], False
     for name in names:
         try:
             if kind != "image":
                 try:
-                    results.append(msgspec.to_builtins(eng.container_service.inspect(name)))
+                    results.append(client.inspect_container(name))
                     continue
                 except NotFound:
                     if kind == "container":
                         raise
-            results.append(msgspec.to_builtins(eng.image_service.inspect(name)))
+            results.append(client.inspect_image(name))
         except NotFound:
             click.echo(f"Error: No such object: {name}", err=True)
             failed = True
-    click.echo(json.dumps(results, indent=4))
+    if fmt:
+        click.echo(format_objects(fmt, results), nl=False)
+    else:
+        click.echo(json.dumps(results, indent=4))
     if failed:
         raise click.exceptions.Exit(1)
 
@@ -263,34 +333,10 @@ def inspect(kind: str | None, names: tuple[str, ...]) -> None:
 @click.argument("names", nargs=-1)
 def stats(no_stream: bool, all_: bool, names: tuple[str, ...]) -> None:
     """Display a live stream of container(s) resource usage statistics."""
-    from hydock.units import binary_size
-
-    service = engine().container_service
-    records = [service.inspect(n) for n in names] if names else service.list_records(all=all_)
-    interval = 0.5
-    ncpu = os.cpu_count() or 1
+    client = api()
+    targets = list(names) or [summary.id for summary in client.containers(all=all_)]
     while True:
-        first = {r.id: service.stats(r.id) for r in records}
-        time.sleep(interval)
-        rows = []
-        for record in records:
-            now = service.stats(record.id)
-            before = first.get(record.id) or {}
-            if now and before:
-                cpu = (now["cpu_usage_ns"] - before["cpu_usage_ns"]) / (interval * 1e9) * 100
-                limit = now["memory_limit"] or _host_memory()
-                usage = now["memory_usage"] - now["memory_stat"].get(
-                    "total_inactive_file", now["memory_stat"].get("inactive_file", 0)
-                )
-                mem = f"{binary_size(usage)} / {binary_size(limit)}"
-                mem_pct = f"{usage / limit * 100:.2f}%"
-                pids = str(now["pids_current"])
-                cpu_text = f"{min(cpu, ncpu * 100):.2f}%"
-            else:
-                cpu_text, mem, mem_pct, pids = "0.00%", "0B / 0B", "0.00%", "0"
-            rows.append(
-                [short_id(record.id), record.name.lstrip("/"), cpu_text, mem, mem_pct, "0B / 0B", "0B / 0B", pids]
-            )
+        rows = [_stats_row(client.stats(target)) for target in targets]
         print_table(
             ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"], rows
         )
@@ -298,8 +344,30 @@ def stats(no_stream: bool, all_: bool, names: tuple[str, ...]) -> None:
             return
 
 
-def _host_memory() -> int:
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+def _stats_row(snapshot: dict[str, Any]) -> list[str]:
+    """One line of docker stats, computed from a stats object as the docker CLI does."""
+    from hydock.units import binary_size
+
+    name, ident = snapshot["name"].lstrip("/"), short_id(snapshot["id"])
+    cpu, pre = snapshot["cpu_stats"], snapshot["precpu_stats"]
+    memory = snapshot["memory_stats"]
+    if not memory.get("limit"):
+        return [ident, name, "0.00%", "0B / 0B", "0.00%", "0B / 0B", "0B / 0B", "0"]
+    cpu_delta = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
+    system_delta = cpu["system_cpu_usage"] - pre["system_cpu_usage"]
+    cpu_percent = cpu_delta / system_delta * cpu["online_cpus"] * 100 if system_delta > 0 and cpu_delta > 0 else 0.0
+    inactive = memory.get("stats", {})
+    usage = memory["usage"] - inactive.get("total_inactive_file", inactive.get("inactive_file", 0))
+    return [
+        ident,
+        name,
+        f"{cpu_percent:.2f}%",
+        f"{binary_size(usage)} / {binary_size(memory['limit'])}",
+        f"{usage / memory['limit'] * 100:.2f}%",
+        "0B / 0B",
+        "0B / 0B",
+        str(snapshot.get("pids_stats", {}).get("current", 0)),
+    ]
 
 
 def register(group: click.Group) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 import time
 
 import click
 
-from hydock.cli.context import engine, for_each_target
+from hydock.cli.context import api, for_each_target
 from hydock.cli.table import print_table, short_id
 from hydock.timeutil import human_duration
 from hydock.units import human_size
@@ -19,36 +20,61 @@ from hydock.units import human_size
 @click.argument("reference", required=False)
 def import_(changes: tuple[str, ...], message: str, source: str, reference: str | None) -> None:
     """Import the contents from a tarball to create a filesystem image."""
-    image_id = engine().image_service.import_image(source, reference, changes=list(changes), message=message)
+    from hydock.errors import InvalidArgument
+
+    try:
+        tar = sys.stdin.buffer if source == "-" else open(source, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise InvalidArgument(f"open {source}: {exc.strerror.lower() if exc.strerror else exc}") from None
+    with tar:
+        body = iter(lambda: tar.read(1 << 20), b"")
+        image_id = api().import_image(body, reference, changes=list(changes), message=message)
     click.echo(image_id)
+
+
+IMAGES_HEADERS = {
+    "Repository": "REPOSITORY", "Tag": "TAG", "ID": "IMAGE ID", "Digest": "DIGEST", "CreatedSince": "CREATED",
+    "CreatedAt": "CREATED AT", "Size": "SIZE", "Containers": "CONTAINERS",
+}  # fmt: skip
+IMAGES_TABLE = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 
 
 @click.command("images")
 @click.option("-a", "--all", "all_", is_flag=True, help="Show all images")
 @click.option("-q", "--quiet", is_flag=True, help="Only show image IDs")
 @click.option("--no-trunc", is_flag=True, help="Don't truncate output")
+@click.option("--format", "fmt", default="", help="Format output using a custom template")
 @click.argument("repository", required=False)
-def images(all_: bool, quiet: bool, no_trunc: bool, repository: str | None) -> None:
+def images(all_: bool, quiet: bool, no_trunc: bool, fmt: str, repository: str | None) -> None:
     """List images."""
+    from hydock.cli.gotemplate import format_objects
     from hydock.store.reference import parse_reference
 
     rows = []
     now = time.time()
     wanted = parse_reference(repository).familiar_repository if repository else None
-    for summary in engine().image_service.summaries(all=all_):
+    for summary in api().images(all=all_):
         ident = summary.id if no_trunc else short_id(summary.id)
-        names = summary.repo_tags or ["<none>:<none>"]
-        for name in names:
+        for name in summary.repo_tags or ["<none>:<none>"]:
             repo, _, tag = name.rpartition(":")
             if wanted and repo != wanted:
                 continue
-            created = f"{human_duration(now - summary.created)} ago"
-            rows.append([repo, tag, ident, created, human_size(summary.size)])
+            rows.append({
+                "Repository": repo,
+                "Tag": tag,
+                "ID": ident,
+                "Digest": "<none>",
+                "CreatedSince": f"{human_duration(now - summary.created)} ago",
+                "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S %z %Z", time.localtime(summary.created)),
+                "Size": human_size(summary.size),
+                "Containers": "N/A" if summary.containers < 0 else str(summary.containers),
+            })  # fmt: skip
     if quiet:
-        for ident in dict.fromkeys(row[2] for row in rows):
+        for ident in dict.fromkeys(row["ID"] for row in rows):
             click.echo(ident)
         return
-    print_table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows)
+    table = fmt if fmt not in ("", "table") else IMAGES_TABLE
+    click.echo(format_objects(table, rows, headers=IMAGES_HEADERS), nl=False)
 
 
 @click.command("tag")
@@ -56,7 +82,7 @@ def images(all_: bool, quiet: bool, no_trunc: bool, repository: str | None) -> N
 @click.argument("target")
 def tag(source: str, target: str) -> None:
     """Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE."""
-    engine().image_service.tag(source, target)
+    api().tag(source, target)
 
 
 @click.command("rmi")
@@ -64,11 +90,10 @@ def tag(source: str, target: str) -> None:
 @click.argument("names", nargs=-1, required=True)
 def rmi(force: bool, names: tuple[str, ...]) -> None:
     """Remove one or more images."""
-    eng = engine()
-    in_use = {record.image for record in eng.container_service.list_records(all=True)}
+    client = api()
 
     def remove_one(name: str) -> None:
-        for action in eng.image_service.remove(name, force=force, in_use=in_use):
+        for action in client.remove_image(name, force=force):
             for key, value in action.items():
                 click.echo(f"{key}: {value}")
 
@@ -83,7 +108,7 @@ def rmi(force: bool, names: tuple[str, ...]) -> None:
 def history(human: bool, quiet: bool, no_trunc: bool, name: str) -> None:
     """Show the history of an image."""
     now = time.time()
-    entries = engine().image_service.history(name)
+    entries = api().history(name)
     if quiet:
         for entry in entries:
             click.echo(entry.id if no_trunc else short_id(entry.id))

@@ -40,7 +40,11 @@ class DockerStyleGroup(click.Group):
             click.echo(f"hydock: {exc.format_message()}", err=True)
             sys.exit(USAGE_EXIT)
         except HydockError as exc:
-            click.echo(f"Error response from daemon: {exc}", err=True)
+            from hydock.client.errors import DaemonUnavailable
+
+            # Like docker, "Cannot connect..." is the CLI's own message, not the daemon's.
+            prefix = "" if isinstance(exc, DaemonUnavailable) else "Error response from daemon: "
+            click.echo(f"{prefix}{exc}", err=True)
             sys.exit(exc.exit_code)
         except BrokenPipeError:
             sys.exit(141)
@@ -55,10 +59,19 @@ def _command_path(exc: click.UsageError) -> str:
 @click.group(cls=DockerStyleGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "--version", "-v", message="hydock version %(version)s")
 @click.option("--root", envvar="HYDOCK_ROOT", default=None, help="Root of the store [default: /var/lib/hydock].")
+@click.option(
+    "-H",
+    "--host",
+    envvar="HYDOCK_HOST",
+    default=None,
+    help="Daemon socket to connect to (unix:///path, tcp://host:port).",
+)
 @click.pass_context
-def cli(ctx: click.Context, root: str | None) -> None:
+def cli(ctx: click.Context, root: str | None, host: str | None) -> None:
     """A Docker-compatible container engine."""
-    ctx.obj = root
+    from hydock.cli.context import Target
+
+    ctx.obj = Target(host, root)
 
 
 def main() -> None:

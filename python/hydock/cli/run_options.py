@@ -1,4 +1,4 @@
-"""The flags `run` and `create` share, turned into the engine's RunOptions."""
+"""The flags `run` and `create` share, turned into the body of POST /containers/create."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from hydock.api_types import CreateBody, CreateHostConfig
 from hydock.errors import InvalidArgument
 
 RUN_CONTEXT = {"help_option_names": ["--help"], "allow_interspersed_args": False}
@@ -89,30 +90,35 @@ def _no_new_privileges(options: tuple[str, ...]) -> bool:
     return enabled
 
 
-def run_options(params: dict[str, Any]):  # -> RunOptions, imported lazily to keep start-up lean
-    from hydock.engine.records import RunOptions
+def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
     from hydock.units import parse_bytes
 
     env = [e for path in params["env_file"] for e in _read_env_file(path)] + list(params["env"])
     labels = dict(label.partition("=")[::2] for label in params["label"])
-    return RunOptions(
-        name=params["name"],
-        env=env,
-        workdir=params["workdir"],
-        user=params["user"],
-        hostname=params["hostname"],
-        entrypoint=[params["entrypoint"]] if params["entrypoint"] is not None else None,
-        labels=labels,
+    host = CreateHostConfig(
+        network_mode=params["network"],
+        auto_remove=params["remove"],
+        privileged=params["privileged"],
+        readonly_rootfs=params["read_only"],
+        init=params["init"] or None,
+        cap_add=list(params["cap_add"]) or None,
+        cap_drop=list(params["cap_drop"]) or None,
+        security_opt=["no-new-privileges"] if _no_new_privileges(params["security_opt"]) else None,
         memory=parse_bytes(params["memory"]) if params["memory"] else 0,
         nano_cpus=_nano_cpus(params["cpus"]) if params["cpus"] else 0,
         cpu_shares=params["cpu_shares"],
         pids_limit=params["pids_limit"],
-        read_only=params["read_only"],
-        network=params["network"],
-        init=params["init"],
-        privileged=params["privileged"],
-        cap_add=list(params["cap_add"]),
-        cap_drop=list(params["cap_drop"]),
-        no_new_privileges=_no_new_privileges(params["security_opt"]),
-        auto_remove=params["remove"],
+    )
+    return CreateBody(
+        image=image,
+        cmd=list(command) or None,
+        env=env or None,
+        working_dir=params["workdir"] or "",
+        user=params["user"] or "",
+        hostname=params["hostname"] or "",
+        entrypoint=[params["entrypoint"]] if params["entrypoint"] is not None else None,
+        labels=labels or None,
+        attach_stdout=True,
+        attach_stderr=True,
+        host_config=host,
     )

@@ -7,13 +7,14 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from hydock.daemon import routes_containers, routes_images, routes_system
-from hydock.daemon.api_records import API_VERSION, MIN_API_VERSION, ErrorResponse
+from hydock.api_types import API_VERSION, MIN_API_VERSION, ErrorResponse
+from hydock.daemon import routes_containers, routes_exec, routes_images, routes_system
 from hydock.daemon.errors import http_status
 from hydock.daemon.events import EventBus
 from hydock.daemon.lifecycle import Lifecycle
 from hydock.daemon.params import json_response
 from hydock.engine import Engine
+from hydock.engine.execs import ExecService
 from hydock.errors import HydockError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -57,6 +58,9 @@ async def docker_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return await handler(request)
     except HydockError as exc:
         return json_response(ErrorResponse(str(exc)), status=http_status(exc))
+    except ConnectionResetError:
+        # The client went away mid-stream (e.g. a `wait` or `logs -f` it gave up on): nothing to answer.
+        return web.Response(status=499)
     except web.HTTPNotFound:
         return json_response(ErrorResponse("page not found"), status=404)
     except web.HTTPMethodNotAllowed:
@@ -70,7 +74,9 @@ def build_app(engine: Engine) -> web.Application:
     app["events"] = events
     app["lifecycle"] = Lifecycle(engine, events)
     app["daemon_id"] = secrets.token_hex(16)
-    for table in (routes_system.routes, routes_containers.routes, routes_images.routes):
+    app["execs"] = {}
+    app["exec_service"] = ExecService(engine.container_service)
+    for table in (routes_system.routes, routes_containers.routes, routes_images.routes, routes_exec.routes):
         add_versioned(app.router, table)
     routes_system.register_later_issues(app.router, VERSION_SEGMENT)
     return app

@@ -8,19 +8,52 @@ daemon, from a pidfd on its shim), then wakes the waiters, emits `die`, and auto
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import time
 from collections import defaultdict
 
 import msgspec
 
+from hydock.daemon.blocking import run_blocking
 from hydock.daemon.container_io import OutputHub
 from hydock.daemon.events import EventBus
 from hydock.daemon.waiting import container_stopped
 from hydock.engine import Engine
-from hydock.engine.records import ContainerState
+from hydock.engine.records import ContainerRecord, ContainerState
+from hydock.errors import HydockError
 from hydock.runtime.native import ExitStatus
 
 _exit_decoder = msgspec.json.Decoder(ExitStatus)
+log = logging.getLogger("hydockd")
+
+
+# Docker's restart backoff: 100 ms doubling per quick failure, at most a minute; a run of 10 s
+# or more resets it.
+BACKOFF_START = 0.1
+BACKOFF_MAX = 60.0
+BACKOFF_RESET_AFTER = 10.0
+
+
+def attributes_of(record: ContainerRecord) -> dict[str, str]:
+    """The actor attributes Docker puts on a container's events."""
+    return {"image": record.config.image, "name": record.name.lstrip("/"), **record.config.labels}
+
+
+def wants_restart(record: ContainerRecord, exited: ExitStatus, *, daemon_starting: bool = False) -> bool:
+    """Whether the container's restart policy asks for another run after this exit."""
+    policy = record.host_config.restart_policy
+    stopped_by_user = record.state.has_been_manually_stopped
+    if record.host_config.auto_remove:
+        return False
+    if policy.name == "always":
+        return daemon_starting or not stopped_by_user
+    if policy.name == "unless-stopped":
+        return not stopped_by_user
+    if policy.name == "on-failure":
+        within = policy.maximum_retry_count == 0 or record.restart_count < policy.maximum_retry_count
+        return exited.exit_code != 0 and not stopped_by_user and within
+    return False
 
 
 class Lifecycle:
@@ -32,6 +65,8 @@ class Lifecycle:
         self._removal_waiters: dict[str, list[asyncio.Future[ExitStatus]]] = defaultdict(list)
         self._last_exit: dict[str, ExitStatus] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._backoff: dict[str, float] = {}
+        self._started_at: dict[str, float] = {}
 
     def hub(self, container_id: str) -> OutputHub:
         """The hub that the container's next start will feed (attach clients subscribe early)."""
@@ -39,6 +74,38 @@ class Lifecycle:
         if hub is None or hub.closed.is_set():
             hub = self.hubs[container_id] = OutputHub()
         return hub
+
+    async def start(self, container_id: str) -> bool:
+        """Starts the container with its output piped to this daemon's hub; False if already running."""
+        service = self.engine.container_service
+        # Read before starting: an auto-removed container may be gone by the time start returns.
+        record = await run_blocking(service.inspect, container_id)
+        attributes = attributes_of(record)
+        out_read, out_write = os.pipe2(os.O_CLOEXEC)
+        err_read, err_write = os.pipe2(os.O_CLOEXEC)
+        try:
+            started = await run_blocking(service.start, container_id, stdout_fd=out_write, stderr_fd=err_write)
+        except HydockError as exc:
+            os.close(out_read)
+            os.close(err_read)
+            await self.start_failed(container_id, exc, record.host_config.auto_remove, attributes)
+            raise
+        except BaseException:
+            os.close(out_read)
+            os.close(err_read)
+            raise
+        finally:
+            os.close(out_write)
+            os.close(err_write)
+        if started is None:
+            os.close(out_read)
+            os.close(err_read)
+            return False
+        self.hub(container_id).connect(out_read, err_read)
+        self._started_at[container_id] = time.monotonic()
+        self.watch_started(container_id, started.status_fd, record.host_config.auto_remove, attributes)
+        self.events.emit("container", "start", container_id, attributes)
+        return True
 
     def next_exit(self, container_id: str) -> asyncio.Future[ExitStatus]:
         future: asyncio.Future[ExitStatus] = asyncio.get_running_loop().create_future()
@@ -66,7 +133,7 @@ class Lifecycle:
     async def _watch_pipe(
         self, container_id: str, status_fd: int, auto_remove: bool, attributes: dict[str, str]
     ) -> None:
-        line = await _read_line(status_fd)
+        line = await read_status_line(status_fd)
         if line:
             exited = _exit_decoder.decode(line)
         else:
@@ -100,8 +167,47 @@ class Lifecycle:
             if not future.done():
                 future.set_result(exited)
         if auto_remove:
-            await asyncio.to_thread(self._remove_quietly, container_id)
+            await asyncio.to_thread(self._remove_quietly, container_id, attributes["name"])
             self.removed(container_id, attributes)
+            return
+        await self._apply_restart_policy(container_id, exited)
+
+    async def _apply_restart_policy(self, container_id: str, exited: ExitStatus) -> None:
+        try:
+            record = await run_blocking(self.engine.container_service.inspect, container_id)
+        except HydockError:
+            return
+        if not wants_restart(record, exited):
+            self._backoff.pop(container_id, None)
+            return
+        ran_for = time.monotonic() - self._started_at.get(container_id, time.monotonic())
+        delay = (
+            BACKOFF_START if ran_for >= BACKOFF_RESET_AFTER else self._backoff.get(container_id, BACKOFF_START / 2) * 2
+        )
+        self._backoff[container_id] = min(delay, BACKOFF_MAX)
+        await asyncio.sleep(self._backoff[container_id])
+        try:
+            record = await run_blocking(self.engine.container_service.inspect, container_id)
+            if record.state.running or not wants_restart(record, exited):
+                return  # stopped, removed or started by its user meanwhile
+            await run_blocking(self.engine.container_service.note_restart, container_id)
+            await self.start(container_id)
+        except HydockError as exc:
+            log.warning("restarting %s by its policy failed: %s", container_id[:12], exc)
+
+    async def restore(self) -> None:
+        """At daemon start: watch what still runs, and restart what its policy says must run."""
+        service = self.engine.container_service
+        for record in await run_blocking(service.list_records, all=True):
+            if record.state.running:
+                self.watch_restored(record.id, record.state, record.host_config.auto_remove, attributes_of(record))
+            elif record.state.status == "exited" and wants_restart(
+                record, ExitStatus(record.state.exit_code), daemon_starting=True
+            ):
+                try:
+                    await self.start(record.id)
+                except HydockError as exc:
+                    log.warning("restarting %s at daemon start failed: %s", record.id[:12], exc)
 
     async def start_failed(
         self, container_id: str, error: Exception, auto_remove: bool, attributes: dict[str, str]
@@ -112,15 +218,18 @@ class Lifecycle:
             hub.abort()
         self._last_exit[container_id] = ExitStatus(getattr(error, "exit_code", 125))
         if auto_remove:
-            await asyncio.to_thread(self._remove_quietly, container_id)
+            await asyncio.to_thread(self._remove_quietly, container_id, attributes["name"])
             self.removed(container_id, attributes)
 
-    def _remove_quietly(self, container_id: str) -> None:
+    def _remove_quietly(self, container_id: str, name: str) -> None:
         service = self.engine.container_service
         try:
             service.remove(container_id, force=True)
         except Exception:  # noqa: BLE001 - the shim's auto-removal may have got there first
             pass
+        # The shim removes the container's directory but not its name, which the starter releases.
+        if service.names.lookup(name) == container_id:
+            service.names.release(name)
 
     def removed(self, container_id: str, attributes: dict[str, str]) -> None:
         self.events.emit("container", "destroy", container_id, attributes)
@@ -135,7 +244,7 @@ class Lifecycle:
             task.cancel()
 
 
-async def _read_line(fd: int) -> bytes:
+async def read_status_line(fd: int) -> bytes:
     """Reads the shim's exit line from its status pipe without blocking the loop."""
     loop = asyncio.get_running_loop()
     os.set_blocking(fd, False)

@@ -82,7 +82,7 @@ async def _serve(
             raise click.ClickException(f"unsupported -H {host!r}: use unix:///path or tcp://host:port")
     Path(pidfile).parent.mkdir(parents=True, exist_ok=True)
     Path(pidfile).write_text(f"{os.getpid()}\n")
-    restore_running(app)
+    await app["lifecycle"].restore()
     log.info("hydockd listening on %s", ", ".join(hosts))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,14 +97,6 @@ async def _serve(
         for path in sockets:
             Path(path).unlink(missing_ok=True)
         Path(pidfile).unlink(missing_ok=True)
-
-
-def restore_running(app: web.Application) -> None:
-    """Watches every container a previous daemon left running, so waits and auto-removal work."""
-    engine: Engine = app["engine"]
-    for record in engine.container_service.list_records():
-        attributes = {"image": record.config.image, "name": record.name.lstrip("/")}
-        app["lifecycle"].watch_restored(record.id, record.state, record.host_config.auto_remove, attributes)
 
 
 @click.command(context_settings={"help_option_names": ["--help"]})

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 
 import msgspec
 from aiohttp import web
 
-from hydock.daemon.api_records import (
+from hydock.api_types import (
     ContainerSummary,
     CreateBody,
     CreateHostConfig,
@@ -22,13 +21,13 @@ from hydock.daemon.api_records import (
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.container_io import STDERR, STDOUT, frame
 from hydock.daemon.hijack import RAW_STREAM, HijackedStream
-from hydock.daemon.lifecycle import Lifecycle
+from hydock.daemon.lifecycle import Lifecycle, attributes_of
 from hydock.daemon.params import decode_body, filters, json_response, query_bool, query_int
 from hydock.daemon.stats import stats_snapshot
 from hydock.engine import Engine
 from hydock.engine.records import ContainerRecord, RunOptions
 from hydock.engine.status import status_text
-from hydock.errors import HydockError, InvalidArgument
+from hydock.errors import InvalidArgument
 from hydock.runtime.native import ExitStatus
 from hydock.timeutil import parse_rfc3339
 
@@ -43,10 +42,6 @@ def _lifecycle(request: web.Request) -> Lifecycle:
     return request.app["lifecycle"]
 
 
-def _attributes(record: ContainerRecord) -> dict[str, str]:
-    return {"image": record.config.image, "name": record.name.lstrip("/"), **record.config.labels}
-
-
 def _run_options(body: CreateBody, name: str | None) -> RunOptions:
     host = body.host_config or CreateHostConfig()
     unsupported = []
@@ -56,8 +51,6 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
         unsupported.append("volumes and bind mounts")
     if host.port_bindings and any(host.port_bindings.values()):
         unsupported.append("published ports")
-    if host.restart_policy and host.restart_policy.name not in ("", "no"):
-        unsupported.append(f"restart policy {host.restart_policy.name!r}")
     if unsupported:
         raise InvalidArgument(f"not supported by hydockd yet: {', '.join(unsupported)}")
     network = host.network_mode or "bridge"
@@ -81,7 +74,17 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
         cap_drop=list(host.cap_drop or []),
         no_new_privileges=any(o.startswith("no-new-privileges") for o in host.security_opt or []),
         auto_remove=host.auto_remove,
+        restart=_restart_text(host),
     )
+
+
+def _restart_text(host: CreateHostConfig) -> str:
+    policy = host.restart_policy
+    if policy is None or not policy.name:
+        return "no"
+    if policy.name == "on-failure" and policy.maximum_retry_count:
+        return f"on-failure:{policy.maximum_retry_count}"
+    return policy.name
 
 
 @routes.post("/containers/create")
@@ -92,7 +95,7 @@ async def create(request: web.Request) -> web.Response:
     options = _run_options(body, request.query.get("name"))
     service = _engine(request).container_service
     record = await run_blocking(service.create, body.image, body.cmd, options)
-    request.app["events"].emit("container", "create", record.id, _attributes(record))
+    request.app["events"].emit("container", "create", record.id, attributes_of(record))
     return json_response(CreateResponse(record.id, []), status=201)
 
 
@@ -105,36 +108,7 @@ async def start(request: web.Request) -> web.Response:
 
 
 async def _start(request: web.Request, container_id: str) -> bool:
-    """Starts the container with its output piped to this daemon's hub; False if already running."""
-    service = _engine(request).container_service
-    # Read before starting: an auto-removed container may be gone by the time start returns.
-    record = await run_blocking(service.inspect, container_id)
-    out_read, out_write = os.pipe2(os.O_CLOEXEC)
-    err_read, err_write = os.pipe2(os.O_CLOEXEC)
-    try:
-        started = await run_blocking(service.start, container_id, stdout_fd=out_write, stderr_fd=err_write)
-    except HydockError as exc:
-        os.close(out_read)
-        os.close(err_read)
-        await _lifecycle(request).start_failed(container_id, exc, record.host_config.auto_remove, _attributes(record))
-        raise
-    except BaseException:
-        os.close(out_read)
-        os.close(err_read)
-        raise
-    finally:
-        os.close(out_write)
-        os.close(err_write)
-    if started is None:
-        os.close(out_read)
-        os.close(err_read)
-        return False
-    lifecycle = _lifecycle(request)
-    lifecycle.hub(container_id).connect(out_read, err_read)
-    attributes = _attributes(record)
-    lifecycle.watch_started(container_id, started.status_fd, record.host_config.auto_remove, attributes)
-    request.app["events"].emit("container", "start", container_id, attributes)
-    return True
+    return await _lifecycle(request).start(container_id)
 
 
 @routes.post("/containers/{id}/attach")
@@ -235,10 +209,11 @@ def _wait_response(exited: ExitStatus, error: str) -> WaitResponse:
 async def stop(request: web.Request) -> web.Response:
     service = _engine(request).container_service
     record = await run_blocking(service.inspect, request.match_info["id"])
+    # Stopping a stopped container still cancels a restart its policy has pending.
+    await run_blocking(service.stop, record.id, query_int(request, "t"))
     if not record.state.running:
         return web.Response(status=304)
-    await run_blocking(service.stop, record.id, query_int(request, "t"))
-    request.app["events"].emit("container", "stop", record.id, _attributes(record))
+    request.app["events"].emit("container", "stop", record.id, attributes_of(record))
     return web.Response(status=204)
 
 
@@ -248,7 +223,7 @@ async def kill(request: web.Request) -> web.Response:
     record = await run_blocking(service.inspect, request.match_info["id"])
     signal = request.query.get("signal") or "KILL"
     await run_blocking(service.kill, record.id, signal)
-    request.app["events"].emit("container", "kill", record.id, {**_attributes(record), "signal": signal})
+    request.app["events"].emit("container", "kill", record.id, {**attributes_of(record), "signal": signal})
     return web.Response(status=204)
 
 
@@ -266,7 +241,7 @@ async def remove(request: web.Request) -> web.Response:
     service = _engine(request).container_service
     record = await run_blocking(service.inspect, request.match_info["id"])
     await run_blocking(service.remove, record.id, force=query_bool(request, "force"))
-    _lifecycle(request).removed(record.id, _attributes(record))
+    _lifecycle(request).removed(record.id, attributes_of(record))
     return web.Response(status=204)
 
 

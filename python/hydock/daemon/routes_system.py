@@ -12,7 +12,7 @@ import msgspec
 from aiohttp import web
 
 from hydock import __version__
-from hydock.daemon.api_records import (
+from hydock.api_types import (
     API_VERSION,
     MIN_API_VERSION,
     ComponentVersion,
@@ -189,7 +189,7 @@ async def later_issue(request: web.Request) -> web.Response:
 
 def register_later_issues(router: web.UrlDispatcher, version_segment: str) -> None:
     """Endpoints of features still to come (build, push, networks, volumes, exec...) answer clearly."""
-    for path in ("/build", "/networks", "/volumes", "/exec", "/images/{name:.+}/push", "/images/get", "/images/load",
+    for path in ("/build", "/networks", "/volumes", "/images/{name:.+}/push", "/images/get", "/images/load",
                    "/swarm", "/services", "/nodes", "/secrets", "/configs", "/plugins", "/session", "/distribution"):  # fmt: skip
         for prefix in ("", version_segment):
             router.add_route("*", prefix + path, later_issue)

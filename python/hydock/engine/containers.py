@@ -18,7 +18,15 @@ import msgspec
 
 from hydock.engine.images import ImageService
 from hydock.engine.names import NameRegistry
-from hydock.engine.records import ContainerConfig, ContainerRecord, ContainerState, GraphDriver, HostConfig, RunOptions
+from hydock.engine.records import (
+    ContainerConfig,
+    ContainerRecord,
+    ContainerState,
+    GraphDriver,
+    HostConfig,
+    RestartPolicy,
+    RunOptions,
+)
 from hydock.errors import Conflict, ContainerNotFound, InvalidArgument
 from hydock.runtime import native
 from hydock.runtime.build_spec import SpecInputs, build_spec
@@ -44,6 +52,7 @@ class Started(msgspec.Struct):
     name: str
     pid: int
     status_fd: int
+    shim_pid: int
 
 
 def parse_signal(name: str | int) -> int:
@@ -57,7 +66,20 @@ def parse_signal(name: str | int) -> int:
         raise InvalidArgument(f"Invalid signal: {name}") from None
 
 
-def _merge_env(image_env: list[str], extra: list[str]) -> list[str]:
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
+
+
+def parse_restart_policy(text: str) -> RestartPolicy:
+    """Docker's --restart syntax: no, always, unless-stopped, on-failure[:max-retries]."""
+    name, sep, count = (text or "no").partition(":")
+    if name not in RESTART_POLICIES or (sep and name != "on-failure"):
+        raise InvalidArgument(f"invalid restart policy '{text}'")
+    if sep and not count.isdigit():
+        raise InvalidArgument(f"maximum retry count must be an integer: {count!r}")
+    return RestartPolicy(name, int(count) if count else 0)
+
+
+def merge_env(image_env: list[str], extra: list[str]) -> list[str]:
     env: dict[str, str] = {}
     for item in [*image_env, *extra]:
         key, sep, value = item.partition("=")
@@ -66,6 +88,19 @@ def _merge_env(image_env: list[str], extra: list[str]) -> list[str]:
         elif key in os.environ:
             env[key] = os.environ[key]
     return [f"{k}={v}" for k, v in env.items()]
+
+
+def _await_process_end(pid: int, timeout: float | None) -> bool:
+    """Sleeps until `pid` exits or `timeout` passes; False at once if there is no such process."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return False
+    try:
+        select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+    return True
 
 
 class ContainerService:
@@ -184,9 +219,12 @@ class ContainerService:
         args = entrypoint + cmd
         if not args:
             raise InvalidArgument("No command specified")
+        restart_policy = parse_restart_policy(options.restart)
+        if options.auto_remove and restart_policy.name != "no":
+            raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
         if options.network not in ("bridge", "default", "none", "host"):
             raise InvalidArgument(f"network {options.network} not found")
-        env = _merge_env(image_config.env or [], options.env)
+        env = merge_env(image_config.env or [], options.env)
         if not any(e.startswith("PATH=") for e in env):
             env.insert(0, f"PATH={DEFAULT_PATH}")
 
@@ -220,6 +258,7 @@ class ContainerService:
                 ),
                 host_config=HostConfig(
                     network_mode=options.network,
+                    restart_policy=restart_policy,
                     auto_remove=options.auto_remove,
                     privileged=options.privileged,
                     readonly_rootfs=options.read_only,
@@ -270,6 +309,8 @@ class ContainerService:
             (path / stale).unlink(missing_ok=True)
         lowers = [Path(p) for p in record.graph_driver.data["LowerDir"].split(":")]
         native.mount_rootfs(lowers, path / "upper", path / "work", merged)
+        if record.state.has_been_manually_stopped:
+            self._write_state(record.id, ContainerState())
         try:
             started = self._launch(record, path, merged, stdout_fd, stderr_fd)
         except BaseException as exc:
@@ -277,7 +318,7 @@ class ContainerService:
             exit_code = getattr(exc, "exit_code", 125)
             self._write_state(record.id, ContainerState(status="created", exit_code=exit_code, error=str(exc)))
             raise
-        return Started(record.id, record.name, started.pid, started.status_fd)
+        return Started(record.id, record.name, started.pid, started.status_fd, started.shim_pid)
 
     def _launch(self, record: ContainerRecord, path: Path, merged: Path, stdout_fd: int | None, stderr_fd: int | None):
         config, host = record.config, record.host_config
@@ -342,19 +383,14 @@ class ContainerService:
     @staticmethod
     def _wait_process(state: ContainerState, timeout: float | None) -> None:
         """Sleep until the shim (or, without one, the container) exits, or `timeout` passes."""
-        try:
-            pidfd = os.pidfd_open(state.shim_pid or state.pid)
-        except (ProcessLookupError, OSError):
+        if not _await_process_end(state.shim_pid or state.pid, 0.5 if timeout is None else min(timeout, 0.5)):
             time.sleep(0.01)
-            return
-        try:
-            select.select([pidfd], [], [], 0.5 if timeout is None else min(timeout, 0.5))
-        finally:
-            os.close(pidfd)
 
     def wait_started(self, started: Started) -> native.ExitStatus:
         """The exit of a container this process started, read from its shim's status pipe."""
         exited = native.read_exit(started.status_fd)
+        # The exit line is the shim's last act; let it be gone too before reporting the exit.
+        _await_process_end(started.shim_pid, timeout=5)
         if exited is None:
             state = self.wait(started.id)
             exited = native.ExitStatus(state.exit_code, state.oom_killed, state.finished_at)
@@ -362,12 +398,68 @@ class ContainerService:
             self.names.release(started.name)
         return exited
 
+    def run_to_completion(self, name: str) -> tuple[native.ExitStatus, bytes, bytes]:
+        """Starts the container, collects its stdout and stderr through pipes, returns them with the exit.
+
+        For a container with auto-remove, the shim has removed it by the time this returns.
+        """
+        out_read, out_write = os.pipe2(os.O_CLOEXEC)
+        err_read, err_write = os.pipe2(os.O_CLOEXEC)
+        try:
+            started = self.start(name, stdout_fd=out_write, stderr_fd=err_write)
+        except BaseException:
+            os.close(out_read)
+            os.close(err_read)
+            raise
+        finally:
+            os.close(out_write)
+            os.close(err_write)
+        if started is None:
+            os.close(out_read)
+            os.close(err_read)
+            raise Conflict(f"Container {name} is already running")
+        chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
+        open_fds = set(chunks)
+        while open_fds:
+            ready, _, _ = select.select(list(open_fds), [], [])
+            for fd in ready:
+                data = os.read(fd, 65536)
+                if data:
+                    chunks[fd].append(data)
+                else:
+                    open_fds.discard(fd)
+                    os.close(fd)
+        exited = self.wait_started(started)
+        return exited, b"".join(chunks[out_read]), b"".join(chunks[err_read])
+
+    def _mark_manually_stopped(self, container_id: str) -> None:
+        """Restart policies leave alone a container its user stopped (Docker's HasBeenManuallyStopped)."""
+        with self._locked(container_id):
+            path = self._path(container_id)
+            try:
+                state = _state_decoder.decode((path / "state.json").read_bytes())
+            except FileNotFoundError:
+                return
+            state.has_been_manually_stopped = True
+            self._write_state(container_id, state)
+
+    def note_restart(self, container_id: str) -> int:
+        """Counts one more restart by policy (RestartCount); returns the new count."""
+        with self._locked(container_id):
+            path = self._path(container_id) / "container.json"
+            record = _record_decoder.decode(path.read_bytes())
+            record.restart_count += 1
+            write_atomic(path, msgspec.json.encode(record), durable=False)
+            return record.restart_count
+
     def kill(self, name: str, signal: str | int = "KILL") -> None:
         signum = parse_signal(signal)
         container_id = self.resolve(name)
         state = self._current_state(self._path(container_id))
         if not state.running:
             raise Conflict(f"Container {container_id} is not running")
+        if signum in (signal_module.SIGKILL, signal_module.SIGTERM):
+            self._mark_manually_stopped(container_id)
         try:
             os.kill(state.pid, signum)
         except ProcessLookupError:
@@ -375,6 +467,8 @@ class ContainerService:
 
     def stop(self, name: str, timeout: int | None = None) -> None:
         container_id = self.resolve(name)
+        # Marked even when not running: a restart pending under a policy must not happen now.
+        self._mark_manually_stopped(container_id)
         record = self._read_record(container_id)
         if not record.state.running:
             return

@@ -163,31 +163,34 @@ class ContainerCollection:
         stderr: bool = False,
         **kwargs: Any,
     ) -> bytes | Container:
-        """Like docker-py: detached, the Container; else the output bytes, raising on a non-zero exit."""
+        """Like docker-py: detached, the Container; else the output bytes, raising on a non-zero exit.
+
+        In the foreground the output comes through pipes, stdout before stderr when both are asked
+        for; with `remove` the shim removes the container before reporting its exit.
+        """
         if isinstance(command, str):
             command = ["/bin/sh", "-c", command]
-        if detach and remove:
+        if remove:
             kwargs["auto_remove"] = True
         record = self._service.create(image, command, _options(kwargs))
+        if detach:
+            try:
+                self._service.start(record.id)
+            except BaseException:
+                if remove:
+                    self._service.remove(record.id, force=True)
+                raise
+            return Container(self._service, record.id)
         try:
-            self._service.start(record.id)
+            exited, out, err = self._service.run_to_completion(record.id)
         except BaseException:
             if remove:
                 self._service.remove(record.id, force=True)
             raise
-        if detach:
-            return Container(self._service, record.id)
-        state = self._service.wait(record.id)
-        output = b"".join(data for _, data in self._service.logs(record.id, stdout=stdout, stderr=stderr))
-        if state.exit_code != 0:
-            errors = b"".join(data for _, data in self._service.logs(record.id, stdout=False, stderr=True))
+        if exited.exit_code != 0:
             container = None if remove else Container(self._service, record.id)
-            if remove:
-                self._service.remove(record.id, force=True)
-            raise ContainerError(container, state.exit_code, [record.path, *record.args], image, errors)
-        if remove:
-            self._service.remove(record.id, force=True)
-        return output
+            raise ContainerError(container, exited.exit_code, [record.path, *record.args], image, err)
+        return (out if stdout else b"") + (err if stderr else b"")
 
     def get(self, name: str) -> Container:
         return Container(self._service, self._service.resolve(name))

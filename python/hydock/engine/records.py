@@ -32,8 +32,16 @@ class LogConfig(msgspec.Struct, rename=docker_name):
     config: dict[str, str] = {}
 
 
+class RestartPolicy(msgspec.Struct, rename=docker_name):
+    """Docker's restart policy: "no", "always", "unless-stopped" or "on-failure" (with a retry cap)."""
+
+    name: str = "no"
+    maximum_retry_count: int = 0
+
+
 class HostConfig(msgspec.Struct, rename=docker_name):
     network_mode: str = "bridge"
+    restart_policy: RestartPolicy = msgspec.field(default_factory=RestartPolicy)
     log_config: LogConfig = msgspec.field(default_factory=LogConfig)
     auto_remove: bool = False
     privileged: bool = False
@@ -63,6 +71,7 @@ class ContainerState(msgspec.Struct, rename=docker_name):
     error: str = ""
     started_at: str = "0001-01-01T00:00:00Z"
     finished_at: str = "0001-01-01T00:00:00Z"
+    has_been_manually_stopped: bool = False
     shim_pid: int = 0
     shim_start: int = 0
     pid_start: int = 0
@@ -117,6 +126,7 @@ class RunOptions(msgspec.Struct, kw_only=True):
     cap_drop: list[str] = []
     no_new_privileges: bool = False
     auto_remove: bool = False
+    restart: str = "no"
 
 
 class ImageRootFS(msgspec.Struct, rename=docker_name):

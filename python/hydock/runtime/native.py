@@ -69,6 +69,29 @@ def start_shim(
     )
 
 
+def start_exec(
+    *,
+    shim_dir: Path,
+    bundle: Path,
+    target_pid: int,
+    cgroup: str,
+    process_file: Path,
+    exit_file: Path,
+    stdout_fd: int | None,
+    stderr_fd: int | None,
+) -> _core.Started:
+    return _core.start_exec(
+        str(shim_dir),
+        str(bundle),
+        target_pid,
+        cgroup,
+        str(process_file),
+        str(exit_file),
+        stdout_fd=stdout_fd,
+        stderr_fd=stderr_fd,
+    )
+
+
 def read_exit(status_fd: int) -> ExitStatus | None:
     """Blocks until the shim reports the exit on its status pipe; None if the shim died first."""
     with os.fdopen(status_fd, "rb", buffering=0) as pipe:

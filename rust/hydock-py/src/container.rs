@@ -1,10 +1,11 @@
-//! Starting a container: launch its shim, wait for the shim's start report, hand back the pids
-//! and the status pipe on which the shim will later report the exit.
+//! Starting a container, or an extra process in a running one: launch a shim, wait for its
+//! start report, hand back the pids and the status pipe on which the shim will later report
+//! the exit.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use nix::fcntl::OFlag;
@@ -16,6 +17,8 @@ use crate::shim_binary;
 
 /// fd numbers the shim expects (see hydock-shim's args.rs).
 const SHIM_FDS: [RawFd; 3] = [3, 4, 5];
+const CONTAINER_SHIM_LOG: &str = "shim.log";
+const EXEC_SHIM_LOG: &str = "exec-shim.log";
 
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -56,38 +59,102 @@ fn start_container(
     stdout_fd: Option<RawFd>,
     stderr_fd: Option<RawFd>,
 ) -> PyResult<Started> {
-    let shim = shim_binary::install(&shim_dir)
-        .map_err(|e| start_error(&format!("installing shim: {e}"), "shim", 125))?;
-    let shim_log = File::create(bundle.join("shim.log")).map_err(|e| {
-        start_error(
-            &format!("{}: {e}", bundle.join("shim.log").display()),
-            "shim",
-            125,
-        )
+    let shim_log = File::create(bundle.join(CONTAINER_SHIM_LOG)).map_err(|e| {
+        let path = bundle.join(CONTAINER_SHIM_LOG);
+        start_error(&format!("{}: {e}", path.display()), "shim", 125)
     })?;
+    let shim_log = ShimLog {
+        file: shim_log,
+        name: CONTAINER_SHIM_LOG,
+    };
+    launch_shim(py, &shim_dir, shim_log, stdout_fd, stderr_fd, |command| {
+        command
+            .arg("--bundle")
+            .arg(&bundle)
+            .args(["--id", id, "--cgroup", cgroup])
+            .arg("--log")
+            .arg(&log)
+            .arg("--exit-file")
+            .arg(&exit_file)
+            .arg("--rootfs-mount")
+            .arg(&rootfs_mount);
+        if init {
+            command.arg("--init");
+        }
+        if auto_remove {
+            command.arg("--auto-remove");
+        }
+    })
+}
+
+/// Starts `process_json` (an OCI process object) inside the running container whose pid 1 is
+/// `target_pid`, under a shim in exec mode that joins it to `cgroup`.
+#[pyfunction]
+#[pyo3(signature = (shim_dir, bundle, target_pid, cgroup, process_json, exit_file, stdout_fd=None, stderr_fd=None))]
+#[allow(clippy::too_many_arguments)]
+fn start_exec(
+    py: Python<'_>,
+    shim_dir: PathBuf,
+    bundle: PathBuf,
+    target_pid: i32,
+    cgroup: &str,
+    process_json: PathBuf,
+    exit_file: PathBuf,
+    stdout_fd: Option<RawFd>,
+    stderr_fd: Option<RawFd>,
+) -> PyResult<Started> {
+    // Several execs may run at once: each appends to the one log rather than truncating it.
+    let path = bundle.join(EXEC_SHIM_LOG);
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| start_error(&format!("{}: {e}", path.display()), "shim", 125))?;
+    let shim_log = ShimLog {
+        file,
+        name: EXEC_SHIM_LOG,
+    };
+    launch_shim(py, &shim_dir, shim_log, stdout_fd, stderr_fd, |command| {
+        command
+            .arg("--exec")
+            .arg("--target-pid")
+            .arg(target_pid.to_string())
+            .args(["--cgroup", cgroup])
+            .arg("--process")
+            .arg(&process_json)
+            .arg("--exit-file")
+            .arg(&exit_file);
+    })
+}
+
+/// Where a shim's own stderr goes, in the container's directory.
+struct ShimLog {
+    file: File,
+    name: &'static str,
+}
+
+/// Runs the shim with the arguments `add_args` gives it (plus `--attach` when an fd is given),
+/// waits for its start report and maps a failure to ContainerStartError (127 not found, 126
+/// cannot run, 125 otherwise).
+fn launch_shim(
+    py: Python<'_>,
+    shim_dir: &Path,
+    shim_log: ShimLog,
+    stdout_fd: Option<RawFd>,
+    stderr_fd: Option<RawFd>,
+    add_args: impl FnOnce(&mut Command),
+) -> PyResult<Started> {
+    let shim = shim_binary::install(shim_dir)
+        .map_err(|e| start_error(&format!("installing shim: {e}"), "shim", 125))?;
     let (status_read, status_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| start_error(&format!("pipe: {e}"), "shim", 125))?;
 
     let mut command = Command::new(&shim);
+    add_args(&mut command);
     command
-        .arg("--bundle")
-        .arg(&bundle)
-        .args(["--id", id, "--cgroup", cgroup])
-        .arg("--log")
-        .arg(&log)
-        .arg("--exit-file")
-        .arg(&exit_file)
-        .arg("--rootfs-mount")
-        .arg(&rootfs_mount)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::from(shim_log));
-    if init {
-        command.arg("--init");
-    }
-    if auto_remove {
-        command.arg("--auto-remove");
-    }
+        .stderr(Stdio::from(shim_log.file));
     let attach = stdout_fd.is_some() || stderr_fd.is_some();
     if attach {
         command.arg("--attach");
@@ -117,10 +184,10 @@ fn start_container(
             .map_err(|e| format!("waiting for the shim: {e}"))?;
         let line = read_line(&status_read).map_err(|e| format!("reading shim status: {e}"))?;
         if line.is_empty() {
-            return Err(
-                "the shim exited without reporting (see shim.log in the container directory)"
-                    .into(),
-            );
+            return Err(format!(
+                "the shim exited without reporting (see {} in the container directory)",
+                shim_log.name
+            ));
         }
         serde_json::from_str(&line).map_err(|e| format!("bad shim status {line:?}: {e}"))
     });
@@ -196,5 +263,6 @@ fn place_fds(sources: &[Option<RawFd>; 3]) -> std::io::Result<()> {
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Started>()?;
     m.add_function(wrap_pyfunction!(start_container, m)?)?;
+    m.add_function(wrap_pyfunction!(start_exec, m)?)?;
     Ok(())
 }

@@ -88,11 +88,15 @@ pub(crate) fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Runs in the forked child: waits for the parent's go, sets up, execs. Never returns.
-pub(crate) fn run_child(plan: &ContainerPlan<'_>, channel: OwnedFd) -> ! {
+/// Runs in the forked child: waits for the parent's go, then `set_up`, which ends in execve and
+/// returns only an error. Never returns.
+pub(crate) fn run_child(
+    channel: OwnedFd,
+    set_up: impl FnOnce() -> Result<Infallible, SpawnError>,
+) -> ! {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         wait_for_go(&channel);
-        set_up_and_exec(plan)
+        set_up()
     }));
     let error = match outcome {
         Ok(Ok(never)) => match never {},
@@ -137,26 +141,39 @@ fn report(channel: &OwnedFd, error: &SpawnError) {
     }
 }
 
-fn step<E: std::fmt::Display>(name: &'static str) -> impl FnOnce(E) -> SpawnError {
+pub(crate) fn step<E: std::fmt::Display>(name: &'static str) -> impl FnOnce(E) -> SpawnError {
     move |err| SpawnError::other(name, err)
 }
 
-fn set_up_and_exec(plan: &ContainerPlan<'_>) -> Result<Infallible, SpawnError> {
+pub(crate) fn set_up_and_exec(plan: &ContainerPlan<'_>) -> Result<Infallible, SpawnError> {
     // Modes of created mount points and devices must not depend on the caller's umask.
     umask(Mode::from_bits_truncate(0o022));
     stdio::install(plan.stdio).map_err(step("stdio"))?;
     // Read before entering a cgroup namespace, which would hide the host paths.
     let cgroups = own_cgroups_if_mounted(plan)?;
     let entered = namespaces::enter(plan.namespaces).map_err(step("namespaces"))?;
-    if let Some(value) = plan.process.oom_score_adj() {
-        process_attrs::set_oom_score_adj(value).map_err(step("oom score"))?;
-    }
+    set_oom_score_adj(plan.process)?;
     build_filesystem(plan, &cgroups)?;
-    set_up_process(plan, entered)?;
+    let (hostname, domainname) = (plan.spec.hostname(), plan.spec.domainname());
+    process_attrs::set_names(hostname.as_deref(), domainname.as_deref(), entered.uts)
+        .map_err(step("hostname"))?;
+    set_up_process(plan.process, &plan.capabilities)?;
     let command = Command::resolve(plan.process)?;
     if plan.init {
         tiny_init::become_init().map_err(step("init"))?;
     }
+    exec(command)
+}
+
+pub(crate) fn set_oom_score_adj(process: &Process) -> Result<(), SpawnError> {
+    match process.oom_score_adj() {
+        Some(value) => process_attrs::set_oom_score_adj(value).map_err(step("oom score")),
+        None => Ok(()),
+    }
+}
+
+/// The last step: signal dispositions back to defaults, then execve; returns only on failure.
+pub(crate) fn exec(command: Command) -> Result<Infallible, SpawnError> {
     signals::reset_for_exec().map_err(step("signals"))?;
     Err(command.exec())
 }
@@ -206,21 +223,19 @@ fn build_filesystem(plan: &ContainerPlan<'_>, cgroups: &OwnCgroups) -> Result<()
 }
 
 /// The process's own attributes, ending with the user switch and capabilities, then the cwd.
-fn set_up_process(
-    plan: &ContainerPlan<'_>,
-    entered: namespaces::EnteredNamespaces,
+/// Shared by a container's first process and the ones `exec_in` starts.
+pub(crate) fn set_up_process(
+    process: &Process,
+    capabilities: &CapabilityPlan,
 ) -> Result<(), SpawnError> {
-    let (spec, process) = (plan.spec, plan.process);
-    let (hostname, domainname) = (spec.hostname().as_deref(), spec.domainname().as_deref());
-    process_attrs::set_names(hostname, domainname, entered.uts).map_err(step("hostname"))?;
     process_attrs::set_rlimits(process.rlimits().as_deref().unwrap_or_default())
         .map_err(step("rlimits"))?;
     nix::unistd::setsid().map_err(step("setsid"))?;
-    plan.capabilities
+    capabilities
         .limit_bounding_set()
         .map_err(step("capabilities"))?;
     user::switch_user(process.user()).map_err(step("user"))?;
-    plan.capabilities
+    capabilities
         .apply_process_sets()
         .map_err(step("capabilities"))?;
     let cwd = process.cwd();

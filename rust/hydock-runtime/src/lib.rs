@@ -1,6 +1,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 //! Container root filesystems and processes: overlay mounts, and starting a container's first
-//! process from an OCI runtime spec (namespaces, mounts, pivot_root, credentials, exec).
+//! process from an OCI runtime spec (namespaces, mounts, pivot_root, credentials, exec), and
+//! starting further processes inside a running container.
 
 pub mod overlay;
 
@@ -9,6 +10,7 @@ mod cgroup_mount;
 mod devices;
 mod error;
 mod exec;
+mod exec_in;
 mod in_root;
 mod init;
 mod mount_api;
@@ -25,4 +27,5 @@ mod tiny_init;
 mod user;
 
 pub use error::{SpawnError, SpawnErrorKind};
+pub use exec_in::exec_in;
 pub use spawn::{spawn, SpawnOptions};

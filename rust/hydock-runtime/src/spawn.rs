@@ -1,6 +1,9 @@
-//! The parent side of starting a container: fork the child into the container's pid namespace,
-//! let the caller place it (cgroups), release it, and learn whether its exec succeeded.
+//! The parent side of starting a container's process: fork the child into the container's pid
+//! namespace, let the caller place it (cgroups), release it, and learn whether its exec
+//! succeeded.
 
+use std::convert::Infallible;
+use std::fs::File;
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
@@ -11,10 +14,10 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::socket::{send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use nix::sys::wait::waitpid;
 use nix::unistd::{fork, ForkResult, Pid};
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{LinuxNamespace, Spec};
 
 use crate::error::SpawnError;
-use crate::init::{run_child, ContainerPlan};
+use crate::init::{run_child, set_up_and_exec, ContainerPlan};
 use crate::namespaces::PidNamespaceSwitch;
 
 /// The container process's stdio and whether a minimal init runs as its pid 1.
@@ -40,16 +43,43 @@ pub fn spawn(
     opts: &SpawnOptions,
     before_start: &mut dyn FnMut(i32) -> Result<(), String>,
 ) -> Result<i32, SpawnError> {
-    let dev_null;
-    let stdin = match opts.stdin {
-        Some(fd) => fd,
-        None => {
-            dev_null = std::fs::File::open("/dev/null")
-                .map_err(|e| SpawnError::other("stdio", format!("/dev/null: {e}")))?;
-            dev_null.as_raw_fd()
-        }
-    };
-    let plan = ContainerPlan::new(spec, bundle, [stdin, opts.stdout, opts.stderr], opts.init)?;
+    let stdio = StdioFds::from_options(opts)?;
+    let plan = ContainerPlan::new(spec, bundle, stdio.fds, opts.init)?;
+    fork_child(plan.namespaces, before_start, || set_up_and_exec(&plan))
+}
+
+/// The three descriptors a child installs as its stdio, keeping /dev/null open when used.
+pub(crate) struct StdioFds {
+    pub fds: [RawFd; 3],
+    _dev_null: Option<File>,
+}
+
+impl StdioFds {
+    pub(crate) fn from_options(opts: &SpawnOptions) -> Result<StdioFds, SpawnError> {
+        let (stdin, dev_null) = match opts.stdin {
+            Some(fd) => (fd, None),
+            None => {
+                let file = File::open("/dev/null")
+                    .map_err(|e| SpawnError::other("stdio", format!("/dev/null: {e}")))?;
+                (file.as_raw_fd(), Some(file))
+            }
+        };
+        Ok(StdioFds {
+            fds: [stdin, opts.stdout, opts.stderr],
+            _dev_null: dev_null,
+        })
+    }
+}
+
+/// Forks a child that waits until `before_start` has run with its pid, then runs `set_up`
+/// (which ends in execve). The child starts in the pid namespace of `namespaces`, if they
+/// name one; the caller's own pid namespace is restored for its later children. Returns the
+/// child's pid once it has exec'd; on failure the child has been killed and reaped.
+pub(crate) fn fork_child(
+    namespaces: &[LinuxNamespace],
+    before_start: &mut dyn FnMut(i32) -> Result<(), String>,
+    set_up: impl FnOnce() -> Result<Infallible, SpawnError>,
+) -> Result<i32, SpawnError> {
     let (parent_end, child_end) = socketpair(
         AddressFamily::Unix,
         SockType::Stream,
@@ -57,15 +87,16 @@ pub fn spawn(
         SockFlag::SOCK_CLOEXEC,
     )
     .map_err(|e| SpawnError::other("spawn", format!("socketpair: {e}")))?;
-    let pid_namespace = PidNamespaceSwitch::enter(plan.namespaces)
-        .map_err(|e| SpawnError::other("namespaces", e))?;
-    // SAFETY: the caller is single-threaded (documented above), so no lock can be held by a
-    // thread that does not exist in the child; the child only makes system calls and plain
-    // allocations (glibc resets its allocator locks in fork) before execve or _exit.
+    let pid_namespace =
+        PidNamespaceSwitch::enter(namespaces).map_err(|e| SpawnError::other("namespaces", e))?;
+    // SAFETY: the caller is single-threaded (documented on `spawn` and `exec_in`), so no lock
+    // can be held by a thread that does not exist in the child; the child only makes system
+    // calls and plain allocations (glibc resets its allocator locks in fork) before execve or
+    // _exit.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             drop(parent_end);
-            run_child(&plan, child_end)
+            run_child(child_end, set_up)
         }
         Ok(ForkResult::Parent { child }) => {
             drop(child_end);

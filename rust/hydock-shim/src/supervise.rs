@@ -1,19 +1,18 @@
 //! The shim's life: detach from the caller, start the container, pump its output, reap it,
 //! record how it ended, clean up.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::fs::OpenOptions;
+use std::os::fd::AsRawFd;
 
 use hydock_cgroups::{Cgroup, Resources};
-use hydock_runtime::{spawn, SpawnErrorKind, SpawnOptions};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use hydock_runtime::{spawn, SpawnError, SpawnErrorKind, SpawnOptions};
 use nix::sys::wait::{waitpid, WaitStatus};
-use nix::unistd::{fork, pipe2, read, setsid, ForkResult, Pid};
+use nix::unistd::{fork, setsid, ForkResult, Pid};
 use oci_spec::runtime::Spec;
 
-use crate::args::{Args, ATTACH_STDERR_FD, ATTACH_STDOUT_FD, STATUS_FD};
-use crate::jsonlog::{JsonLog, Stream};
+use crate::args::{Args, STATUS_FD};
+use crate::jsonlog::JsonLog;
+use crate::output::{attached_fds, Output};
 use crate::report::{process_start_time, write_record, Exited, StartFailed, Started, StatusPipe};
 use crate::timefmt::now_rfc3339_nano;
 
@@ -23,11 +22,7 @@ pub fn run(args: &Args) -> Result<(), String> {
     let started = match start(args) {
         Ok(started) => started,
         Err(failure) => {
-            status.send(&StartFailed {
-                error: &failure.message,
-                step: &failure.step,
-                kind: failure.kind,
-            });
+            failure.report(&mut status);
             return Ok(());
         }
     };
@@ -66,7 +61,7 @@ fn remove_bundle(args: &Args) {
 
 /// Forks so that the caller's child (our parent) exits at once and can be reaped, and starts a
 /// new session so the terminal's signals meant for the caller never reach the container.
-fn detach() -> Result<(), String> {
+pub fn detach() -> Result<(), String> {
     // SAFETY: the shim is single threaded at this point, so the child may run any code.
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
         ForkResult::Parent { .. } => std::process::exit(0),
@@ -77,18 +72,41 @@ fn detach() -> Result<(), String> {
     }
 }
 
-struct StartFailure {
+pub struct StartFailure {
     step: String,
     message: String,
     kind: &'static str,
 }
 
 impl StartFailure {
-    fn other(step: &str, message: impl ToString) -> StartFailure {
+    pub fn other(step: &str, message: impl ToString) -> StartFailure {
         StartFailure {
             step: step.to_string(),
             message: message.to_string(),
             kind: "other",
+        }
+    }
+
+    pub fn report(&self, status: &mut StatusPipe) {
+        status.send(&StartFailed {
+            error: &self.message,
+            step: &self.step,
+            kind: self.kind,
+        });
+    }
+}
+
+impl From<SpawnError> for StartFailure {
+    fn from(err: SpawnError) -> StartFailure {
+        let kind = match err.kind {
+            SpawnErrorKind::NotFound => "not_found",
+            SpawnErrorKind::PermissionDenied => "permission_denied",
+            SpawnErrorKind::Other => "other",
+        };
+        StartFailure {
+            step: err.step,
+            message: err.message,
+            kind,
         }
     }
 }
@@ -96,8 +114,7 @@ impl StartFailure {
 struct Running {
     pid: Pid,
     cgroup: Cgroup,
-    stdout: OwnedFd,
-    stderr: OwnedFd,
+    output: Output,
     log: JsonLog,
 }
 
@@ -117,14 +134,12 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
         .append(true)
         .open(&args.log)
         .map_err(|e| StartFailure::other("log", format!("{}: {e}", args.log.display())))?;
-    let (stdout_read, stdout_write) =
-        pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| StartFailure::other("stdio", e))?;
-    let (stderr_read, stderr_write) =
-        pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| StartFailure::other("stdio", e))?;
+    let (output, [stdout, stderr]) =
+        Output::pipes().map_err(|e| StartFailure::other("stdio", e))?;
     let options = SpawnOptions {
         stdin: None,
-        stdout: stdout_write.as_raw_fd(),
-        stderr: stderr_write.as_raw_fd(),
+        stdout: stdout.as_raw_fd(),
+        stderr: stderr.as_raw_fd(),
         init: args.init,
     };
     // The child waits, single-threaded, until it has been placed.
@@ -137,23 +152,13 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
         Ok(pid) => pid,
         Err(err) => {
             let _ = cgroup.destroy();
-            let kind = match err.kind {
-                SpawnErrorKind::NotFound => "not_found",
-                SpawnErrorKind::PermissionDenied => "permission_denied",
-                SpawnErrorKind::Other => "other",
-            };
-            return Err(StartFailure {
-                step: err.step,
-                message: err.message,
-                kind,
-            });
+            return Err(err.into());
         }
     };
     Ok(Running {
         pid: Pid::from_raw(pid),
         cgroup,
-        stdout: stdout_read,
-        stderr: stderr_read,
+        output,
         log: JsonLog::new(log_file),
     })
 }
@@ -176,55 +181,9 @@ fn resources_from_spec(res: &oci_spec::runtime::LinuxResources) -> Resources {
 
 /// Copies output to the log (and the attached fds) until both streams close, then reaps.
 fn supervise(args: &Args, mut running: Running) -> Exited {
-    let mut attached = [
-        attached_fd(args, ATTACH_STDOUT_FD),
-        attached_fd(args, ATTACH_STDERR_FD),
-    ];
-    let mut open = [true, true];
-    let mut buf = vec![0u8; 64 * 1024];
-    while open[0] || open[1] {
-        let streams = [running.stdout.as_fd(), running.stderr.as_fd()];
-        let active: Vec<usize> = (0..2).filter(|&i| open[i]).collect();
-        let mut fds: Vec<PollFd> = active
-            .iter()
-            .map(|&i| PollFd::new(streams[i], PollFlags::POLLIN))
-            .collect();
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
-            Err(err) => {
-                eprintln!("hydock-shim: poll: {err}");
-                break;
-            }
-        }
-        let ready: Vec<usize> = active
-            .iter()
-            .zip(&fds)
-            .filter(|(_, fd)| fd.any().unwrap_or(false))
-            .map(|(&i, _)| i)
-            .collect();
-        for index in ready {
-            match read(streams[index], &mut buf) {
-                Err(nix::errno::Errno::EINTR) => {}
-                Ok(0) | Err(_) => open[index] = false,
-                Ok(n) => {
-                    let stream = if index == 0 {
-                        Stream::Stdout
-                    } else {
-                        Stream::Stderr
-                    };
-                    if let Err(err) = running.log.write(stream, &buf[..n]) {
-                        eprintln!("hydock-shim: writing log: {err}");
-                    }
-                    if let Some(file) = attached[index].as_mut() {
-                        if file.write_all(&buf[..n]).is_err() {
-                            attached[index] = None;
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let _ = running.log.flush();
+    running
+        .output
+        .copy(Some(&mut running.log), attached_fds(args.attach));
     let exit_code = reap(running.pid);
     let oom_killed = running.cgroup.oom_kills().map(|n| n > 0).unwrap_or(false);
     if let Err(err) = running.cgroup.destroy() {
@@ -242,18 +201,8 @@ fn supervise(args: &Args, mut running: Running) -> Exited {
     }
 }
 
-fn attached_fd(args: &Args, fd: i32) -> Option<File> {
-    if !args.attach {
-        return None;
-    }
-    // SAFETY: fcntl(F_GETFD) only inspects the fd table.
-    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1;
-    // SAFETY: the caller handed this fd to us for our exclusive use and it is open.
-    open.then(|| File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
-}
-
-/// The container's exit code as Docker reports it: the status, or 128 + the killing signal.
-fn reap(pid: Pid) -> i32 {
+/// The exit code as Docker reports it: the status, or 128 + the killing signal.
+pub fn reap(pid: Pid) -> i32 {
     loop {
         match waitpid(pid, None) {
             Ok(WaitStatus::Exited(_, code)) => return code,

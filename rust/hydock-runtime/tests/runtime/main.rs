@@ -2,6 +2,7 @@
 //! namespaces, mounts and processes, and clean all of them up.
 
 mod errors;
+mod exec_in;
 mod filesystem;
 mod isolation;
 mod overlay;

@@ -236,6 +236,17 @@ pub fn try_start(
     stdin: Option<&str>,
 ) -> Result<Running, SpawnError> {
     let spec = serde_json::from_value(spec.clone()).expect("spec parses as an OCI runtime spec");
+    start_piped(init, stdin, |opts| {
+        spawn(&spec, bundle.path(), opts, &mut |_| Ok(()))
+    })
+}
+
+/// Starts a process with `start` (spawn or exec_in) on pipes the test reads.
+pub fn start_piped(
+    init: bool,
+    stdin: Option<&str>,
+    start: impl FnOnce(&SpawnOptions) -> Result<i32, SpawnError>,
+) -> Result<Running, SpawnError> {
     let (stdout_read, stdout_write) = std::io::pipe().expect("stdout pipe");
     let (stderr_read, stderr_write) = std::io::pipe().expect("stderr pipe");
     let (stdin_read, mut stdin_write) = std::io::pipe().expect("stdin pipe");
@@ -247,7 +258,7 @@ pub fn try_start(
     };
     let pid = {
         let _forking = fork_guard();
-        spawn(&spec, bundle.path(), &opts, &mut |_| Ok(()))?
+        start(&opts)?
     };
     drop((stdout_write, stderr_write, stdin_read));
     if let Some(text) = stdin {

@@ -1,0 +1,155 @@
+"""Typed calls of the Docker Engine API over a Transport: one method per endpoint the hydock CLI and Client use."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+from urllib.parse import quote
+
+import msgspec
+
+from hydock.api_types import (
+    ContainerSummary,
+    CreateBody,
+    CreateResponse,
+    HistoryEntry,
+    ImageSummary,
+    ImportProgress,
+    WaitResponse,
+)
+from hydock.client.errors import raise_for_status
+from hydock.client.streams import STDOUT, demux
+from hydock.client.transport import HijackedConnection, QueryValue, Response, Transport
+
+Stream = tuple[str, bytes]
+"""("stdout" | "stderr", data), as the engine's logs yield them."""
+
+
+def _segment(name: str) -> str:
+    # Image references keep their "/" and ":" (the daemon's image routes match across slashes).
+    return quote(name, safe="/:@")
+
+
+class PendingWait:
+    """A wait the daemon has acknowledged (headers sent); `result()` blocks until the condition is met."""
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+
+    def result(self) -> WaitResponse:
+        with self._response:
+            return self._response.json(WaitResponse)
+
+    def close(self) -> None:
+        self._response.close()
+
+
+class APIClient:
+    """The Engine API endpoints of containers and images; every non-2xx reply raises its hydock error."""
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Response:
+        response = self.transport.request(method, path, **kwargs)
+        raise_for_status(response)
+        return response
+
+    # containers
+
+    def create_container(self, body: CreateBody, name: str | None = None) -> CreateResponse:
+        encoded = msgspec.json.encode(body)
+        return self._call("POST", "/containers/create", query={"name": name}, body=encoded).json(CreateResponse)
+
+    def start(self, container: str) -> bool:
+        """False if it was already running (304)."""
+        return self._call("POST", f"/containers/{_segment(container)}/start").status != 304
+
+    def attach(self, container: str, *, logs: bool = False) -> HijackedConnection:
+        query = {"stream": True, "stdout": True, "stderr": True, "logs": logs}
+        return self.transport.hijack("POST", f"/containers/{_segment(container)}/attach", query=query)
+
+    def wait(self, container: str, condition: str = "not-running") -> PendingWait:
+        response = self.transport.request(
+            "POST", f"/containers/{_segment(container)}/wait", query={"condition": condition}, stream=True
+        )
+        if response.status >= 400:
+            with response:
+                raise_for_status(response)
+        return PendingWait(response)
+
+    def stop(self, container: str, timeout: int | None = None) -> None:
+        self._call("POST", f"/containers/{_segment(container)}/stop", query={"t": timeout})
+
+    def kill(self, container: str, signal: str | int = "KILL") -> None:
+        self._call("POST", f"/containers/{_segment(container)}/kill", query={"signal": str(signal)})
+
+    def remove_container(self, container: str, *, force: bool = False) -> None:
+        self._call("DELETE", f"/containers/{_segment(container)}", query={"force": force})
+
+    def containers(
+        self, *, all: bool = False, limit: int = -1, filters: dict[str, list[str]] | None = None
+    ) -> list[ContainerSummary]:
+        query: dict[str, Any] = {"all": all, "limit": limit if limit > 0 else None}
+        if filters:
+            query["filters"] = msgspec.json.encode(filters).decode()
+        return self._call("GET", "/containers/json", query=query).json(list[ContainerSummary])
+
+    def inspect_container(self, container: str) -> dict[str, Any]:
+        return self._call("GET", f"/containers/{_segment(container)}/json").json()
+
+    def logs(
+        self, container: str, *, follow: bool = False, tail: str = "all", stdout: bool = True, stderr: bool = True
+    ) -> Iterator[Stream]:
+        query: dict[str, QueryValue] = {"follow": follow, "tail": tail, "stdout": stdout, "stderr": stderr}
+        response = self.transport.request("GET", f"/containers/{_segment(container)}/logs", query=query, stream=True)
+        if response.status >= 400:
+            with response:
+                raise_for_status(response)
+        with response:
+            for number, data in demux(response.iter_chunks()):
+                yield ("stdout" if number == STDOUT else "stderr"), data
+
+    def stats(self, container: str) -> dict[str, Any]:
+        """One stats object with precpu_stats sampled just before (Docker's stream=false)."""
+        return self._call("GET", f"/containers/{_segment(container)}/stats", query={"stream": False}).json()
+
+    # images
+
+    def import_image(
+        self,
+        source: Iterable[bytes],
+        reference: str | None = None,
+        *,
+        changes: list[str] | None = None,
+        message: str = "",
+    ) -> str:
+        repo, tag = _split_reference(reference) if reference else (None, None)
+        query = {"fromSrc": "-", "repo": repo, "tag": tag, "changes": changes or None, "message": message or None}
+        response = self._call("POST", "/images/create", query=query, body=source)
+        *_, last = response.read().strip().splitlines() or [b"{}"]
+        return msgspec.json.decode(last, type=ImportProgress).status
+
+    def images(self, *, all: bool = False) -> list[ImageSummary]:
+        return self._call("GET", "/images/json", query={"all": all}).json(list[ImageSummary])
+
+    def inspect_image(self, name: str) -> dict[str, Any]:
+        return self._call("GET", f"/images/{_segment(name)}/json").json()
+
+    def tag(self, name: str, reference: str) -> None:
+        repo, tag = _split_reference(reference)
+        self._call("POST", f"/images/{_segment(name)}/tag", query={"repo": repo, "tag": tag})
+
+    def remove_image(self, name: str, *, force: bool = False) -> list[dict[str, str]]:
+        return self._call("DELETE", f"/images/{_segment(name)}", query={"force": force}).json(list[dict[str, str]])
+
+    def history(self, name: str) -> list[HistoryEntry]:
+        return self._call("GET", f"/images/{_segment(name)}/history").json(list[HistoryEntry])
+
+
+def _split_reference(reference: str) -> tuple[str, str | None]:
+    """ "host:5000/a/b:v2" -> ("host:5000/a/b", "v2"): the tag is after the last ":" that follows the last "/"."""
+    repo, colon, tag = reference.rpartition(":")
+    if not colon or "/" in tag:
+        return reference, None
+    return repo, tag

@@ -1,0 +1,177 @@
+"""/containers/{id}/exec and /exec/{id}/...: create, start (hijacked or detached), inspect, resize."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import msgspec
+from aiohttp import web
+
+from hydock.daemon.blocking import run_blocking
+from hydock.daemon.container_io import STDERR, STDOUT, OutputHub, frame
+from hydock.daemon.hijack import HijackedStream
+from hydock.daemon.lifecycle import read_status_line
+from hydock.daemon.params import decode_body, json_response
+from hydock.engine import Engine
+from hydock.engine.execs import ExecConfig, ExecService
+from hydock.errors import Conflict, HydockError, InvalidArgument, NotFound
+from hydock.runtime.native import ExitStatus
+from hydock.wire import docker_name
+
+routes = web.RouteTableDef()
+
+
+class ExecCreated(msgspec.Struct, rename=docker_name):
+    id: str
+
+
+class ExecStartBody(msgspec.Struct, rename=docker_name):
+    detach: bool = False
+    tty: bool = False
+
+
+class ProcessConfig(msgspec.Struct, rename=docker_name):
+    entrypoint: str
+    arguments: list[str]
+    privileged: bool
+    tty: bool
+    user: str
+
+
+class ExecInspect(msgspec.Struct, rename=docker_name):
+    i_d: str
+    container_i_d: str
+    running: bool
+    exit_code: int | None
+    pid: int
+    open_stdin: bool
+    open_stdout: bool
+    open_stderr: bool
+    process_config: ProcessConfig
+    can_remove: bool = False
+    detach_keys: str = ""
+
+
+class ExecState(msgspec.Struct):
+    """Docker keeps exec instances in the daemon's memory only; so does hydockd."""
+
+    id: str
+    container_id: str
+    config: ExecConfig
+    running: bool = False
+    exit_code: int | None = None
+    pid: int = 0
+    started: bool = False
+
+
+def _service(request: web.Request) -> ExecService:
+    return request.app["exec_service"]
+
+
+def _execs(request: web.Request) -> dict[str, ExecState]:
+    return request.app["execs"]
+
+
+@routes.post("/containers/{id}/exec")
+async def create(request: web.Request) -> web.Response:
+    engine: Engine = request.app["engine"]
+    record = await run_blocking(engine.container_service.inspect, request.match_info["id"])
+    config = await decode_body(request, ExecConfig)
+    if config.tty or config.attach_stdin:
+        raise InvalidArgument("not supported by hydockd yet: interactive exec (-i/-t)")
+    if not record.state.running:
+        raise Conflict(f"Container {record.id} is not running")
+    exec_id = os.urandom(32).hex()
+    _execs(request)[exec_id] = ExecState(exec_id, record.id, config)
+    return json_response(ExecCreated(exec_id), status=201)
+
+
+def _lookup(request: web.Request) -> ExecState:
+    state = _execs(request).get(request.match_info["id"])
+    if state is None:
+        raise NotFound(f"No such exec instance: {request.match_info['id']}")
+    return state
+
+
+@routes.post("/exec/{id}/start")
+async def start(request: web.Request) -> web.StreamResponse:
+    state = _lookup(request)
+    body = await decode_body(request, ExecStartBody)
+    if state.started:
+        raise Conflict(f"Error: Exec command {state.id} has already run")
+    state.started = True
+    # Like Docker, the connection is hijacked before the process starts, so a start failure
+    # reaches the client as text on the stream and as the exec's exit code.
+    stream = None if body.detach else HijackedStream(request)
+    out_read, out_write = os.pipe2(os.O_CLOEXEC)
+    err_read, err_write = os.pipe2(os.O_CLOEXEC)
+    service = _service(request)
+    try:
+        _, started = await run_blocking(
+            service.start, state.container_id, state.config, stdout_fd=out_write, stderr_fd=err_write
+        )
+    except HydockError as exc:
+        os.close(out_read)
+        os.close(err_read)
+        state.exit_code = 127 if getattr(exc, "exit_code", 0) == 127 else 126
+        if stream is None:
+            raise
+        stream.write(frame(STDOUT, f"{exc}\r\n".encode()))
+        return stream.close()
+    finally:
+        os.close(out_write)
+        os.close(err_write)
+    state.running, state.pid = True, started.pid
+    hub = OutputHub()
+    queue = hub.subscribe()
+    hub.connect(out_read, err_read)
+    exited = asyncio.ensure_future(_finish(state, started.status_fd))
+    if stream is None:
+        asyncio.ensure_future(_drain(queue))
+        return web.Response(status=200)
+    wanted = {STDOUT} if state.config.attach_stdout else set()
+    if state.config.attach_stderr:
+        wanted.add(STDERR)
+    while (item := await queue.get()) is not None:
+        if item[0] in wanted:
+            stream.write(frame(*item))
+    # The client asks for the exit code as soon as the stream ends: record it first.
+    await exited
+    return stream.close()
+
+
+async def _drain(queue: asyncio.Queue[tuple[int, bytes] | None]) -> None:
+    while await queue.get() is not None:
+        pass
+
+
+async def _finish(state: ExecState, status_fd: int) -> None:
+    line = await read_status_line(status_fd)
+    exited = msgspec.json.decode(line, type=ExitStatus) if line else ExitStatus(255)
+    state.running, state.exit_code = False, exited.exit_code
+
+
+@routes.get("/exec/{id}/json")
+async def inspect(request: web.Request) -> web.Response:
+    state = _lookup(request)
+    config = state.config
+    return json_response(
+        ExecInspect(
+            i_d=state.id,
+            container_i_d=state.container_id,
+            running=state.running,
+            exit_code=state.exit_code,
+            pid=state.pid,
+            open_stdin=config.attach_stdin,
+            open_stdout=config.attach_stdout,
+            open_stderr=config.attach_stderr,
+            process_config=ProcessConfig(config.cmd[0], config.cmd[1:], config.privileged, config.tty, config.user),
+        )
+    )
+
+
+@routes.post("/exec/{id}/resize")
+async def resize(request: web.Request) -> web.Response:
+    _lookup(request)
+    return web.Response(status=200)

@@ -1,0 +1,77 @@
+//! `--exec`: an extra process inside a running container. Like a container's shim it detaches,
+//! reports the start on the status pipe, copies output to the attached fds, reaps and records
+//! the exit; but it keeps no log and leaves the container's cgroup and rootfs to its own shim.
+
+use std::os::fd::AsRawFd;
+
+use hydock_cgroups::Cgroup;
+use hydock_runtime::{exec_in, SpawnOptions};
+use nix::unistd::Pid;
+use oci_spec::runtime::Process;
+
+use crate::args::{ExecArgs, STATUS_FD};
+use crate::output::{attached_fds, Output};
+use crate::report::{process_start_time, write_record, Exited, Started, StatusPipe};
+use crate::supervise::{detach, reap, StartFailure};
+use crate::timefmt::now_rfc3339_nano;
+
+pub fn run(args: &ExecArgs) -> Result<(), String> {
+    detach()?;
+    let mut status = StatusPipe::inherit(STATUS_FD);
+    let (pid, output) = match start(args) {
+        Ok(started) => started,
+        Err(failure) => {
+            failure.report(&mut status);
+            return Ok(());
+        }
+    };
+    let shim_pid = std::process::id() as i32;
+    status.send(&Started {
+        pid: pid.as_raw(),
+        shim_pid,
+        pid_start: process_start_time(pid.as_raw()),
+        shim_start: process_start_time(shim_pid),
+        started_at: now_rfc3339_nano(),
+    });
+    output.copy(None, attached_fds(args.attach));
+    let exited = Exited {
+        exit_code: reap(pid),
+        // An OOM kill is charged to the container's cgroup, not attributable to this process.
+        oom_killed: false,
+        finished_at: now_rfc3339_nano(),
+    };
+    if let Err(err) = write_record(&args.exit_file, &exited) {
+        eprintln!("hydock-shim: writing {}: {err}", args.exit_file.display());
+    }
+    status.send(&exited);
+    Ok(())
+}
+
+fn start(args: &ExecArgs) -> Result<(Pid, Output), StartFailure> {
+    let process = load_process(args)?;
+    let cgroup = Cgroup::open(&args.cgroup).map_err(|e| StartFailure::other("cgroup", e))?;
+    let (output, [stdout, stderr]) =
+        Output::pipes().map_err(|e| StartFailure::other("stdio", e))?;
+    let options = SpawnOptions {
+        stdin: None,
+        stdout: stdout.as_raw_fd(),
+        stderr: stderr.as_raw_fd(),
+        init: false,
+    };
+    // The child waits, single-threaded, until it has been placed.
+    let mut join_cgroup = |pid: i32| {
+        cgroup
+            .add_single_threaded_process(pid)
+            .map_err(|e| e.to_string())
+    };
+    let pid = exec_in(args.target_pid, &process, &options, &mut join_cgroup)?;
+    Ok((Pid::from_raw(pid), output))
+}
+
+fn load_process(args: &ExecArgs) -> Result<Process, StartFailure> {
+    let path = args.process.display();
+    let bytes = std::fs::read(&args.process)
+        .map_err(|e| StartFailure::other("process", format!("{path}: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| StartFailure::other("process", format!("{path}: {e}")))
+}
