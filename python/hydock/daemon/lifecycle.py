@@ -20,6 +20,7 @@ from hydock.daemon.container_io import OutputHub
 from hydock.daemon.events import EventBus
 from hydock.daemon.waiting import container_stopped
 from hydock.engine import Engine
+from hydock.engine.output_pipes import start_with_output_pipes
 from hydock.engine.records import ContainerRecord, ContainerState
 from hydock.errors import HydockError
 from hydock.runtime.native import ExitStatus
@@ -81,26 +82,16 @@ class Lifecycle:
         # Read before starting: an auto-removed container may be gone by the time start returns.
         record = await run_blocking(service.inspect, container_id)
         attributes = attributes_of(record)
-        out_read, out_write = os.pipe2(os.O_CLOEXEC)
-        err_read, err_write = os.pipe2(os.O_CLOEXEC)
         try:
-            started = await run_blocking(service.start, container_id, stdout_fd=out_write, stderr_fd=err_write)
+            piped = await run_blocking(
+                start_with_output_pipes, lambda out, err: service.start(container_id, stdout_fd=out, stderr_fd=err)
+            )
         except HydockError as exc:
-            os.close(out_read)
-            os.close(err_read)
             await self.start_failed(container_id, exc, record.host_config.auto_remove, attributes)
             raise
-        except BaseException:
-            os.close(out_read)
-            os.close(err_read)
-            raise
-        finally:
-            os.close(out_write)
-            os.close(err_write)
-        if started is None:
-            os.close(out_read)
-            os.close(err_read)
+        if piped is None:
             return False
+        started, out_read, err_read = piped
         self.hub(container_id).connect(out_read, err_read)
         self._started_at[container_id] = time.monotonic()
         self.watch_started(container_id, started.status_fd, record.host_config.auto_remove, attributes)

@@ -15,6 +15,7 @@ from hydock.daemon.lifecycle import read_status_line
 from hydock.daemon.params import decode_body, json_response
 from hydock.engine import Engine
 from hydock.engine.execs import ExecConfig, ExecService
+from hydock.engine.output_pipes import start_with_output_pipes
 from hydock.errors import Conflict, HydockError, InvalidArgument, NotFound
 from hydock.runtime.native import ExitStatus
 from hydock.wire import docker_name
@@ -104,24 +105,20 @@ async def start(request: web.Request) -> web.StreamResponse:
     # Like Docker, the connection is hijacked before the process starts, so a start failure
     # reaches the client as text on the stream and as the exec's exit code.
     stream = None if body.detach else HijackedStream(request)
-    out_read, out_write = os.pipe2(os.O_CLOEXEC)
-    err_read, err_write = os.pipe2(os.O_CLOEXEC)
     service = _service(request)
     try:
-        _, started = await run_blocking(
-            service.start, state.container_id, state.config, stdout_fd=out_write, stderr_fd=err_write
+        piped = await run_blocking(
+            start_with_output_pipes,
+            lambda out, err: service.start(state.container_id, state.config, stdout_fd=out, stderr_fd=err)[1],
         )
     except HydockError as exc:
-        os.close(out_read)
-        os.close(err_read)
         state.exit_code = 127 if getattr(exc, "exit_code", 0) == 127 else 126
         if stream is None:
             raise
         stream.write(frame(STDOUT, f"{exc}\r\n".encode()))
         return stream.close()
-    finally:
-        os.close(out_write)
-        os.close(err_write)
+    assert piped is not None
+    started, out_read, err_read = piped
     state.running, state.pid = True, started.pid
     hub = OutputHub()
     queue = hub.subscribe()

@@ -18,6 +18,7 @@ import msgspec
 
 from hydock.engine.images import ImageService
 from hydock.engine.names import NameRegistry
+from hydock.engine.output_pipes import start_with_output_pipes
 from hydock.engine.records import (
     ContainerConfig,
     ContainerRecord,
@@ -403,21 +404,10 @@ class ContainerService:
 
         For a container with auto-remove, the shim has removed it by the time this returns.
         """
-        out_read, out_write = os.pipe2(os.O_CLOEXEC)
-        err_read, err_write = os.pipe2(os.O_CLOEXEC)
-        try:
-            started = self.start(name, stdout_fd=out_write, stderr_fd=err_write)
-        except BaseException:
-            os.close(out_read)
-            os.close(err_read)
-            raise
-        finally:
-            os.close(out_write)
-            os.close(err_write)
-        if started is None:
-            os.close(out_read)
-            os.close(err_read)
+        piped = start_with_output_pipes(lambda out, err: self.start(name, stdout_fd=out, stderr_fd=err))
+        if piped is None:
             raise Conflict(f"Container {name} is already running")
+        started, out_read, err_read = piped
         chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
         open_fds = set(chunks)
         while open_fds:
