@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -23,6 +25,10 @@ def engine(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Itera
     engine.images.import_image(busybox_tar, "busybox:latest")
     engine.containers.run("busybox", ["true"], remove=True)  # installs the shim binary once
     yield engine
+    # The CLI benchmark auto-starts the root's hydockd: stop it.
+    pidfile = root / "hydockd.pid"
+    if pidfile.exists():
+        os.kill(int(pidfile.read_text()), signal.SIGTERM)
 
 
 def test_engine_run_true(benchmark, engine: Engine) -> None:

@@ -41,6 +41,14 @@ class RestartPolicy(msgspec.Struct, rename=docker_name):
     maximum_retry_count: int = 0
 
 
+def restart_policy_from_text(text: str) -> RestartPolicy | None:
+    """`--restart` as the API's object (None for "no"); the daemon validates the name."""
+    if not text or text == "no":
+        return None
+    name, _, count = text.partition(":")
+    return RestartPolicy(name, int(count) if count.isdigit() else 0)
+
+
 class CreateHostConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     network_mode: str = ""
     auto_remove: bool = False
@@ -180,3 +188,27 @@ class ImportProgress(msgspec.Struct):
     """The JSON message POST /images/create?fromSrc=- answers with: the new image's id in `status`."""
 
     status: str = ""
+
+
+class ExecConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
+    """What `docker exec` asks for (the body of POST /containers/{id}/exec)."""
+
+    cmd: list[str]
+    env: list[str] | None = None
+    user: str = ""
+    working_dir: str = ""
+    attach_stdin: bool = False
+    attach_stdout: bool = True
+    attach_stderr: bool = True
+    tty: bool = False
+    privileged: bool = False
+    detach_keys: str = ""
+
+
+class ExecStartBody(msgspec.Struct, rename=docker_name):
+    detach: bool = False
+    tty: bool = False
+
+
+class ExecCreated(msgspec.Struct, rename=docker_name):
+    id: str

@@ -102,3 +102,29 @@ def test_ps_tells_the_truth_after_the_starter_crashes(cli, image: str, root: Pat
 
 def test_version(cli) -> None:
     assert ok(cli("--version")).startswith("hydock version ")
+
+
+def test_exec(cli, image: str) -> None:
+    ok(cli("run", "-d", "--name", "target", image, "sleep", "60"))
+    pid, init = ok(cli("exec", "target", "sh", "-c", "echo $$; cat /proc/1/comm")).split()
+    assert pid != "1" and init == "sleep"
+    out = ok(
+        cli(
+            "exec",
+            "-u",
+            "app",
+            "-w",
+            "/tmp",
+            "-e",
+            "A=b",
+            "target",
+            "sh",
+            "-c",
+            "id -u; pwd; echo $A; cat /proc/1/comm",
+        )
+    )
+    assert out == "1000\n/tmp\nb\nsleep\n"
+    assert cli("exec", "target", "sh", "-c", "exit 6").returncode == 6
+    missing = cli("exec", "target", "no-such-binary")
+    assert missing.returncode == 127 and b"executable file not found" in missing.stdout + missing.stderr
+    assert ok(cli("exec", "-d", "target", "sleep", "1")) == ""

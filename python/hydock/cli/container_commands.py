@@ -93,6 +93,35 @@ def _attach_and_start(client: APIClient, container_id: str, condition: str) -> i
             waiting.close()
 
 
+@click.command("exec", context_settings=RUN_CONTEXT)
+@click.option("-d", "--detach", is_flag=True, help="Detached mode: run command in the background")
+@click.option("-e", "--env", multiple=True, help="Set environment variables")
+@click.option("-u", "--user", default="", help="Username or UID (format: <name|uid>[:<group|gid>])")
+@click.option("-w", "--workdir", default="", help="Working directory inside the container")
+@click.argument("container")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_(
+    detach: bool, env: tuple[str, ...], user: str, workdir: str, container: str, command: tuple[str, ...]
+) -> None:
+    """Execute a command in a running container."""
+    from hydock.api_types import ExecConfig
+    from hydock.client.streams import STDOUT, demux
+
+    client = api()
+    config = ExecConfig(list(command), env=list(env) or None, user=user, working_dir=workdir)
+    exec_id = client.create_exec(container, config)
+    if detach:
+        client.start_exec_detached(exec_id)
+        return
+    with client.start_exec(exec_id) as stream:
+        out, err = sys.stdout.buffer, sys.stderr.buffer
+        for number, data in demux(stream.iter_chunks()):
+            target = out if number == STDOUT else err
+            target.write(data)
+            target.flush()
+    raise click.exceptions.Exit(client.inspect_exec(exec_id)["ExitCode"] or 0)
+
+
 class SignalProxy:
     """Docker's --sig-proxy: signals to the CLI go to the container through POST /kill, including those that
     arrive before it is created (held until its id is known)."""
@@ -371,5 +400,5 @@ def _stats_row(snapshot: dict[str, Any]) -> list[str]:
 
 
 def register(group: click.Group) -> None:
-    for command in (run, create, start, ps, logs, stop, kill, wait, rm, inspect, stats):
+    for command in (run, create, start, exec_, ps, logs, stop, kill, wait, rm, inspect, stats):
         group.add_command(command)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hydock.api_types import CreateBody, CreateHostConfig
+from hydock.api_types import CreateBody, CreateHostConfig, restart_policy_from_text
 from hydock.errors import InvalidArgument
 
 RUN_CONTEXT = {"help_option_names": ["--help"], "allow_interspersed_args": False}
@@ -39,6 +39,7 @@ def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--cap-drop", multiple=True, help="Drop Linux capabilities"),
         click.option("--security-opt", multiple=True, help="Security Options (no-new-privileges[:true|false])"),
         click.option("--rm", "remove", is_flag=True, help="Automatically remove the container when it exits"),
+        click.option("--restart", default="no", help="Restart policy: no, always, unless-stopped, on-failure[:N]"),
         click.argument("image"),
         click.argument("command", nargs=-1, type=click.UNPROCESSED),
     ]
@@ -98,6 +99,7 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
     host = CreateHostConfig(
         network_mode=params["network"],
         auto_remove=params["remove"],
+        restart_policy=restart_policy_from_text(params["restart"]),
         privileged=params["privileged"],
         readonly_rootfs=params["read_only"],
         init=params["init"] or None,

@@ -12,6 +12,9 @@ from hydock.api_types import (
     ContainerSummary,
     CreateBody,
     CreateResponse,
+    ExecConfig,
+    ExecCreated,
+    ExecStartBody,
     HistoryEntry,
     ImageSummary,
     ImportProgress,
@@ -77,6 +80,20 @@ class APIClient:
             with response:
                 raise_for_status(response)
         return PendingWait(response)
+
+    def create_exec(self, container: str, config: ExecConfig) -> str:
+        body = msgspec.json.encode(config)
+        return self._call("POST", f"/containers/{_segment(container)}/exec", body=body).json(ExecCreated).id
+
+    def start_exec(self, exec_id: str) -> HijackedConnection:
+        body = msgspec.json.encode(ExecStartBody(detach=False))
+        return self.transport.hijack("POST", f"/exec/{_segment(exec_id)}/start", body=body)
+
+    def start_exec_detached(self, exec_id: str) -> None:
+        self._call("POST", f"/exec/{_segment(exec_id)}/start", body=msgspec.json.encode(ExecStartBody(detach=True)))
+
+    def inspect_exec(self, exec_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/exec/{_segment(exec_id)}/json").json()
 
     def stop(self, container: str, timeout: int | None = None) -> None:
         self._call("POST", f"/containers/{_segment(container)}/stop", query={"t": timeout})

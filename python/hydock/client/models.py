@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from hydock.api_types import CreateBody, CreateHostConfig
+from hydock.api_types import CreateBody, CreateHostConfig, restart_policy_from_text
 from hydock.client.api import APIClient
 from hydock.client.transport import Transport
 from hydock.engine.models import _options
@@ -32,6 +32,7 @@ def create_body(image: str, command: list[str] | None, options: RunOptions) -> C
         nano_cpus=options.nano_cpus,
         cpu_shares=options.cpu_shares,
         pids_limit=options.pids_limit,
+        restart_policy=restart_policy_from_text(options.restart),
     )
     return CreateBody(
         image=image,

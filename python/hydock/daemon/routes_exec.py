@@ -8,28 +8,20 @@ import os
 import msgspec
 from aiohttp import web
 
+from hydock.api_types import ExecConfig, ExecCreated, ExecStartBody
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.container_io import STDERR, STDOUT, OutputHub, frame
 from hydock.daemon.hijack import HijackedStream
 from hydock.daemon.lifecycle import read_status_line
 from hydock.daemon.params import decode_body, json_response
 from hydock.engine import Engine
-from hydock.engine.execs import ExecConfig, ExecService
+from hydock.engine.execs import ExecService
 from hydock.engine.output_pipes import start_with_output_pipes
 from hydock.errors import Conflict, HydockError, InvalidArgument, NotFound
 from hydock.runtime.native import ExitStatus
 from hydock.wire import docker_name
 
 routes = web.RouteTableDef()
-
-
-class ExecCreated(msgspec.Struct, rename=docker_name):
-    id: str
-
-
-class ExecStartBody(msgspec.Struct, rename=docker_name):
-    detach: bool = False
-    tty: bool = False
 
 
 class ProcessConfig(msgspec.Struct, rename=docker_name):

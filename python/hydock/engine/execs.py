@@ -8,30 +8,15 @@ from pathlib import Path
 
 import msgspec
 
+from hydock.api_types import ExecConfig
 from hydock.engine.containers import CGROUP_PARENT, ContainerService, Started, merge_env
 from hydock.errors import Conflict, NotFound
 from hydock.runtime import native
 from hydock.runtime.spec import Process, Spec, User
 from hydock.runtime.users import resolve_user
 from hydock.store.atomic import write_atomic
-from hydock.wire import docker_name
 
 _spec_decoder = msgspec.json.Decoder(Spec)
-
-
-class ExecConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
-    """What `docker exec` asks for (the body of POST /containers/{id}/exec)."""
-
-    cmd: list[str]
-    env: list[str] | None = None
-    user: str = ""
-    working_dir: str = ""
-    attach_stdin: bool = False
-    attach_stdout: bool = True
-    attach_stderr: bool = True
-    tty: bool = False
-    privileged: bool = False
-    detach_keys: str = ""
 
 
 class ExecService:
