@@ -63,3 +63,18 @@ def start_exec(
 
 def cgroup_stats(name: str) -> dict[str, object]: ...
 def cgroup_destroy(name: str) -> None: ...
+def cgroup_freeze(name: str) -> None: ...
+def cgroup_thaw(name: str) -> None: ...
+def cgroup_update(
+    name: str,
+    *,
+    memory: int | None = None,
+    memory_swap: int | None = None,
+    cpu_shares: int | None = None,
+    cpu_quota: int | None = None,
+    cpu_period: int | None = None,
+    pids_limit: int | None = None,
+) -> None:
+    """Changes a live cgroup's limits; None leaves a setting as it is (Docker's conventions: -1 unlimited)."""
+
+def cgroup_processes(name: str) -> list[int]: ...

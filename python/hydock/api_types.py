@@ -212,3 +212,30 @@ class ExecStartBody(msgspec.Struct, rename=docker_name):
 
 class ExecCreated(msgspec.Struct, rename=docker_name):
     id: str
+
+
+class UpdateBody(msgspec.Struct, rename=docker_name, omit_defaults=True):
+    """POST /containers/{id}/update: zero (or absent) leaves a setting as it is."""
+
+    memory: int = 0
+    memory_swap: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpu_quota: int = 0
+    cpu_period: int = 0
+    pids_limit: int | None = None
+    restart_policy: RestartPolicy | None = None
+
+
+class UpdateResponse(msgspec.Struct, rename=docker_name):
+    warnings: list[str] = []
+
+
+class TopResponse(msgspec.Struct, rename=docker_name):
+    titles: list[str]
+    processes: list[list[str]]
+
+
+class ContainerPruneResponse(msgspec.Struct, rename=docker_name):
+    containers_deleted: list[str] | None
+    space_reclaimed: int

@@ -1,4 +1,5 @@
-"""Container commands: run, create, start, ps, logs, stop, kill, wait, rm, inspect, stats."""
+"""Container commands: run, create, start, ps, logs, stop, kill, restart, pause, unpause, rename, update, top, wait,
+rm, inspect, stats, container prune."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from hydock.cli.table import print_table, short_id, truncate
 from hydock.errors import HydockError
 
 if TYPE_CHECKING:
-    from hydock.api_types import ContainerSummary
+    from hydock.api_types import ContainerSummary, UpdateBody
     from hydock.client.api import APIClient
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
@@ -399,6 +400,136 @@ def _stats_row(snapshot: dict[str, Any]) -> list[str]:
     ]
 
 
+@click.command("restart")
+@click.option("-t", "--time", "timeout", type=int, default=None, help="Seconds to wait before killing the container")
+@click.argument("names", nargs=-1, required=True)
+def restart(timeout: int | None, names: tuple[str, ...]) -> None:
+    """Restart one or more containers."""
+    client = api()
+
+    def restart_one(name: str) -> None:
+        client.restart(name, timeout)
+        click.echo(name)
+
+    for_each_target(names, restart_one)
+
+
+@click.command("pause")
+@click.argument("names", nargs=-1, required=True)
+def pause(names: tuple[str, ...]) -> None:
+    """Pause all processes within one or more containers."""
+    client = api()
+
+    def pause_one(name: str) -> None:
+        client.pause(name)
+        click.echo(name)
+
+    for_each_target(names, pause_one)
+
+
+@click.command("unpause")
+@click.argument("names", nargs=-1, required=True)
+def unpause(names: tuple[str, ...]) -> None:
+    """Unpause all processes within one or more containers."""
+    client = api()
+
+    def unpause_one(name: str) -> None:
+        client.unpause(name)
+        click.echo(name)
+
+    for_each_target(names, unpause_one)
+
+
+@click.command("rename")
+@click.argument("container")
+@click.argument("new_name")
+def rename(container: str, new_name: str) -> None:
+    """Rename a container."""
+    api().rename(container, new_name.strip())
+
+
+@click.command("update")
+@click.option("-m", "--memory", default="", help="Memory limit")
+@click.option("--memory-swap", default="", help="Swap limit equal to memory plus swap: -1 to enable unlimited swap")
+@click.option("--cpus", default="", help="Number of CPUs")
+@click.option("-c", "--cpu-shares", type=int, default=0, help="CPU shares (relative weight)")
+@click.option("--cpu-period", type=int, default=0, help="Limit CPU CFS (Completely Fair Scheduler) period")
+@click.option("--cpu-quota", type=int, default=0, help="Limit CPU CFS (Completely Fair Scheduler) quota")
+@click.option("--pids-limit", type=int, default=0, help="Tune container pids limit (set -1 for unlimited)")
+@click.option("--restart", default="", help="Restart policy to apply when a container exits")
+@click.argument("names", nargs=-1, required=True)
+def update(names: tuple[str, ...], **params: Any) -> None:
+    """Update configuration of one or more containers."""
+    body = _update_body(params)
+    client = api()
+
+    def update_one(name: str) -> None:
+        for warning in client.update(name, body).warnings:
+            click.echo(warning, err=True)
+        click.echo(name)
+
+    for_each_target(names, update_one)
+
+
+def _update_body(params: dict[str, Any]) -> UpdateBody:
+    from hydock.api_types import RestartPolicy, UpdateBody, restart_policy_from_text
+    from hydock.cli.run_options import nano_cpus
+    from hydock.errors import InvalidArgument
+    from hydock.units import parse_bytes
+
+    if not any(params.values()):
+        raise InvalidArgument("you must provide one or more flags when using this command")
+    swap = params["memory_swap"]
+    restart = params["restart"]
+    return UpdateBody(
+        memory=parse_bytes(params["memory"]) if params["memory"] else 0,
+        memory_swap=-1 if swap == "-1" else parse_bytes(swap) if swap else 0,
+        nano_cpus=nano_cpus(params["cpus"]) if params["cpus"] else 0,
+        cpu_shares=params["cpu_shares"],
+        cpu_quota=params["cpu_quota"],
+        cpu_period=params["cpu_period"],
+        pids_limit=params["pids_limit"] or None,
+        restart_policy=(RestartPolicy("no") if restart == "no" else restart_policy_from_text(restart))
+        if restart
+        else None,
+    )
+
+
+@click.command("top", context_settings={"ignore_unknown_options": True})
+@click.argument("container")
+@click.argument("ps_args", nargs=-1, type=click.UNPROCESSED)
+def top(container: str, ps_args: tuple[str, ...]) -> None:
+    """Display the running processes of a container."""
+    listing = api().top(container, " ".join(ps_args))
+    print_table(listing.titles, listing.processes)
+
+
+@click.group("container")
+def container_group() -> None:
+    """Manage containers."""
+
+
+@container_group.command("prune")
+@click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
+def prune(force: bool) -> None:
+    """Remove all stopped containers."""
+    from hydock.units import human_size
+
+    if not force and not click.confirm(
+        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?", default=False
+    ):
+        return
+    report = api().prune_containers()
+    if report.containers_deleted:
+        click.echo("Deleted Containers:")
+        for container_id in report.containers_deleted:
+            click.echo(container_id)
+        click.echo()
+    click.echo(f"Total reclaimed space: {human_size(report.space_reclaimed)}")
+
+
 def register(group: click.Group) -> None:
-    for command in (run, create, start, exec_, ps, logs, stop, kill, wait, rm, inspect, stats):
+    for command in (run, create, start, exec_, ps, logs, stop, kill, restart, pause, unpause, rename, update, top):
+        group.add_command(command)
+    for command in (wait, rm, inspect, stats, container_group):
         group.add_command(command)

@@ -66,7 +66,7 @@ def _read_env_file(path: str) -> list[str]:
     return env
 
 
-def _nano_cpus(text: str) -> int:
+def nano_cpus(text: str) -> int:
     try:
         value = Decimal(text)
     except InvalidOperation:
@@ -107,7 +107,7 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
         cap_drop=list(params["cap_drop"]) or None,
         security_opt=["no-new-privileges"] if _no_new_privileges(params["security_opt"]) else None,
         memory=parse_bytes(params["memory"]) if params["memory"] else 0,
-        nano_cpus=_nano_cpus(params["cpus"]) if params["cpus"] else 0,
+        nano_cpus=nano_cpus(params["cpus"]) if params["cpus"] else 0,
         cpu_shares=params["cpu_shares"],
         pids_limit=params["pids_limit"],
     )

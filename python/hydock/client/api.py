@@ -9,6 +9,7 @@ from urllib.parse import quote
 import msgspec
 
 from hydock.api_types import (
+    ContainerPruneResponse,
     ContainerSummary,
     CreateBody,
     CreateResponse,
@@ -18,6 +19,9 @@ from hydock.api_types import (
     HistoryEntry,
     ImageSummary,
     ImportProgress,
+    TopResponse,
+    UpdateBody,
+    UpdateResponse,
     WaitResponse,
 )
 from hydock.client.errors import raise_for_status
@@ -130,6 +134,29 @@ class APIClient:
     def stats(self, container: str) -> dict[str, Any]:
         """One stats object with precpu_stats sampled just before (Docker's stream=false)."""
         return self._call("GET", f"/containers/{_segment(container)}/stats", query={"stream": False}).json()
+
+    def restart(self, container: str, timeout: int | None = None) -> None:
+        self._call("POST", f"/containers/{_segment(container)}/restart", query={"t": timeout})
+
+    def pause(self, container: str) -> None:
+        self._call("POST", f"/containers/{_segment(container)}/pause")
+
+    def unpause(self, container: str) -> None:
+        self._call("POST", f"/containers/{_segment(container)}/unpause")
+
+    def rename(self, container: str, name: str) -> None:
+        self._call("POST", f"/containers/{_segment(container)}/rename", query={"name": name})
+
+    def update(self, container: str, body: UpdateBody) -> UpdateResponse:
+        encoded = msgspec.json.encode(body)
+        return self._call("POST", f"/containers/{_segment(container)}/update", body=encoded).json(UpdateResponse)
+
+    def top(self, container: str, ps_args: str | None = None) -> TopResponse:
+        query = {"ps_args": ps_args or None}
+        return self._call("GET", f"/containers/{_segment(container)}/top", query=query).json(TopResponse)
+
+    def prune_containers(self) -> ContainerPruneResponse:
+        return self._call("POST", "/containers/prune").json(ContainerPruneResponse)
 
     # images
 

@@ -1,4 +1,5 @@
-"""/containers/...: create, start, attach, wait, stop, kill, restart, remove, list, inspect, logs, stats."""
+"""/containers/...: create, start, attach, wait, stop, kill, restart, pause, rename, update, remove, prune, list,
+inspect, logs, stats, top."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ import msgspec
 from aiohttp import web
 
 from hydock.api_types import (
+    ContainerPruneResponse,
     ContainerSummary,
     CreateBody,
     CreateHostConfig,
     CreateResponse,
     Port,
     SummaryHostConfig,
+    TopResponse,
+    UpdateBody,
+    UpdateResponse,
     WaitError,
     WaitResponse,
 )
@@ -25,6 +30,7 @@ from hydock.daemon.lifecycle import Lifecycle, attributes_of
 from hydock.daemon.params import decode_body, filters, json_response, query_bool, query_int
 from hydock.daemon.stats import stats_snapshot
 from hydock.engine import Engine
+from hydock.engine.containers import parse_restart_policy
 from hydock.engine.records import ContainerRecord, RunOptions
 from hydock.engine.status import status_text
 from hydock.errors import InvalidArgument
@@ -349,3 +355,76 @@ async def stats(request: web.Request) -> web.StreamResponse:
             break
     await response.write_eof()
     return response
+
+
+@routes.post("/containers/{id}/pause")
+async def pause(request: web.Request) -> web.Response:
+    record = await run_blocking(_engine(request).container_service.pause, request.match_info["id"])
+    request.app["events"].emit("container", "pause", record.id, attributes_of(record))
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/unpause")
+async def unpause(request: web.Request) -> web.Response:
+    record = await run_blocking(_engine(request).container_service.unpause, request.match_info["id"])
+    request.app["events"].emit("container", "unpause", record.id, attributes_of(record))
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/rename")
+async def rename(request: web.Request) -> web.Response:
+    service = _engine(request).container_service
+    old = await run_blocking(service.inspect, request.match_info["id"])
+    record = await run_blocking(service.rename, old.id, request.query.get("name", ""))
+    attributes = {**attributes_of(record), "oldName": old.name}
+    request.app["events"].emit("container", "rename", record.id, attributes)
+    return web.Response(status=204)
+
+
+@routes.post("/containers/{id}/update")
+async def update(request: web.Request) -> web.Response:
+    body = await decode_body(request, UpdateBody)
+    policy = body.restart_policy
+    restart = None
+    if policy is not None and policy.name:
+        count = f":{policy.maximum_retry_count}" if policy.maximum_retry_count else ""
+        restart = parse_restart_policy(f"{policy.name}{count}")
+    service = _engine(request).container_service
+    record = await run_blocking(
+        lambda: service.update(
+            request.match_info["id"],
+            memory=body.memory,
+            memory_swap=body.memory_swap,
+            nano_cpus=body.nano_cpus,
+            cpu_shares=body.cpu_shares,
+            cpu_quota=body.cpu_quota,
+            cpu_period=body.cpu_period,
+            pids_limit=body.pids_limit,
+            restart_policy=restart,
+        )
+    )
+    request.app["events"].emit("container", "update", record.id, attributes_of(record))
+    return json_response(UpdateResponse([]))
+
+
+@routes.get("/containers/{id}/top")
+async def top(request: web.Request) -> web.Response:
+    ps_args = request.query.get("ps_args") or "-ef"
+    if ps_args != "-ef":
+        raise InvalidArgument(f"ps_args {ps_args!r} not supported by hydockd yet: only -ef")
+    titles, processes = await run_blocking(_engine(request).container_service.top, request.match_info["id"])
+    return json_response(TopResponse(titles, processes))
+
+
+@routes.post("/containers/prune")
+async def prune(request: web.Request) -> web.Response:
+    if filters(request):
+        raise InvalidArgument("filters are not supported by hydockd's container prune yet")
+    service = _engine(request).container_service
+    doomed = {r.id: r for r in await run_blocking(service.list_records, all=True) if not r.state.running}
+    deleted, reclaimed = await run_blocking(service.prune)
+    for container_id in deleted:
+        record = doomed.get(container_id)
+        _lifecycle(request).removed(container_id, attributes_of(record) if record else {})
+    request.app["events"].emit("container", "prune", "", {"reclaimed": str(reclaimed)})
+    return json_response(ContainerPruneResponse(deleted or None, reclaimed))

@@ -1,4 +1,5 @@
-"""Container operations: create, start, wait, stop, kill, remove, list, inspect, logs, stats."""
+"""Container operations: create, start, wait, stop, kill, pause, rename, update, remove, prune, list, inspect, logs,
+stats, top."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import msgspec
 from hydock.engine.images import ImageService
 from hydock.engine.names import NameRegistry
 from hydock.engine.output_pipes import start_with_output_pipes
+from hydock.engine.process_table import PS_TITLES, ps_row
 from hydock.engine.records import (
     ContainerConfig,
     ContainerRecord,
@@ -30,7 +32,7 @@ from hydock.engine.records import (
 )
 from hydock.errors import Conflict, ContainerNotFound, InvalidArgument
 from hydock.runtime import native
-from hydock.runtime.build_spec import SpecInputs, build_spec
+from hydock.runtime.build_spec import CPU_PERIOD_US, SpecInputs, build_spec
 from hydock.runtime.defaults import DEFAULT_PATH
 from hydock.runtime.etc_files import write_etc_files
 from hydock.runtime.processes import is_alive
@@ -162,7 +164,7 @@ class ContainerService:
         state.started_at, state.error = shim.started_at, ""
         exited = native.load_exit_file(path / "exit.json")
         if exited is None and (is_alive(shim.shim_pid, shim.shim_start) or is_alive(shim.pid, shim.pid_start)):
-            state.status, state.running = "running", True
+            state.status, state.running = ("paused" if state.paused else "running"), True
             return state
         if exited is None:
             # The shim writes the exit file before it exits: look again in case it just did.
@@ -171,7 +173,7 @@ class ContainerService:
             # Neither the shim's record nor a live process: it died unobserved (e.g. a reboot).
             exited = native.ExitStatus(255, False, state.started_at)
             state.error = "container exited while its supervisor was not running"
-        state.status, state.running, state.pid = "exited", False, 0
+        state.status, state.running, state.pid, state.paused = "exited", False, 0, False
         state.exit_code, state.oom_killed, state.finished_at = exited.exit_code, exited.oom_killed, exited.finished_at
         return state
 
@@ -310,7 +312,7 @@ class ContainerService:
             (path / stale).unlink(missing_ok=True)
         lowers = [Path(p) for p in record.graph_driver.data["LowerDir"].split(":")]
         native.mount_rootfs(lowers, path / "upper", path / "work", merged)
-        if record.state.has_been_manually_stopped:
+        if record.state.has_been_manually_stopped or self._stored_state(record.id).paused:
             self._write_state(record.id, ContainerState())
         try:
             started = self._launch(record, path, merged, stdout_fd, stderr_fd)
@@ -454,6 +456,8 @@ class ContainerService:
             os.kill(state.pid, signum)
         except ProcessLookupError:
             pass
+        if state.paused:
+            self._thaw(container_id)
 
     def stop(self, name: str, timeout: int | None = None) -> None:
         container_id = self.resolve(name)
@@ -467,6 +471,8 @@ class ContainerService:
             os.kill(record.state.pid, parse_signal(record.config.stop_signal or "SIGTERM"))
         except ProcessLookupError:
             pass
+        if record.state.paused:
+            self._thaw(container_id)
         if wait >= 0 and not self.wait(container_id, timeout=wait).running:
             return
         if self._current_state(self._path(container_id)).running:
@@ -559,3 +565,169 @@ class ContainerService:
         if not record.state.running:
             return {}
         return native.cgroup_stats(f"{CGROUP_PARENT}/{container_id}")
+
+    # --- pause, rename, update, top, prune ------------------------------------------------------
+
+    def _cgroup(self, container_id: str) -> str:
+        return f"{CGROUP_PARENT}/{container_id}"
+
+    def _stored_state(self, container_id: str) -> ContainerState:
+        """state.json alone, as the engine last wrote it."""
+        try:
+            return _state_decoder.decode((self._path(container_id) / "state.json").read_bytes())
+        except FileNotFoundError:
+            return ContainerState()
+
+    def _set_paused(self, container_id: str, paused: bool) -> None:
+        state = self._stored_state(container_id)
+        state.paused = paused
+        self._write_state(container_id, state)
+
+    def _thaw(self, container_id: str) -> None:
+        """Lets a paused container run again (so a signal just sent reaches it) and records it unpaused."""
+        with self._locked(container_id):
+            native.thaw_cgroup(self._cgroup(container_id))
+            self._set_paused(container_id, False)
+
+    def pause(self, name: str) -> ContainerRecord:
+        """Freezes every process of a running container (Docker's pause); the record as it was."""
+        container_id = self.resolve(name)
+        with self._locked(container_id):
+            record = self._read_record(container_id)
+            if not record.state.running:
+                raise Conflict(f"Container {container_id} is not running")
+            if record.state.paused:
+                raise Conflict(f"Container {container_id} is already paused")
+            native.freeze_cgroup(self._cgroup(container_id))
+            self._set_paused(container_id, True)
+        return record
+
+    def unpause(self, name: str) -> ContainerRecord:
+        container_id = self.resolve(name)
+        with self._locked(container_id):
+            record = self._read_record(container_id)
+            if not record.state.paused:
+                raise Conflict(f"Container {container_id} is not paused")
+            native.thaw_cgroup(self._cgroup(container_id))
+            self._set_paused(container_id, False)
+        return record
+
+    def rename(self, name: str, new_name: str) -> ContainerRecord:
+        """Gives a container a new name (reserved before the old one is released); the renamed record."""
+        if not name or not new_name:
+            raise InvalidArgument("Neither old nor new names may be empty")
+        container_id = self.resolve(name)
+        with self._locked(container_id):
+            path = self._path(container_id) / "container.json"
+            record = _record_decoder.decode(path.read_bytes())
+            old_name = record.name.lstrip("/")
+            if new_name.lstrip("/") == old_name:
+                raise InvalidArgument("Renaming a container with the same name as its current name")
+            reserved = self.names.reserve(new_name, container_id)
+            record.name = f"/{reserved}"
+            try:
+                write_atomic(path, msgspec.json.encode(record), durable=False)
+            except BaseException:
+                self.names.release(reserved)
+                raise
+            self.names.release(old_name)
+        return self._read_record(container_id)
+
+    def update(
+        self,
+        name: str,
+        *,
+        memory: int | None = None,
+        memory_swap: int | None = None,
+        nano_cpus: int | None = None,
+        cpu_shares: int | None = None,
+        cpu_quota: int | None = None,
+        cpu_period: int | None = None,
+        pids_limit: int | None = None,
+        restart_policy: RestartPolicy | None = None,
+    ) -> ContainerRecord:
+        """Docker's update: new limits go to the running cgroup and into HostConfig; None (or 0) keeps a setting."""
+        if memory and 0 < memory < _MIN_MEMORY:
+            raise InvalidArgument("Minimum memory limit allowed is 6MB")
+        if nano_cpus and (cpu_quota or cpu_period):
+            raise InvalidArgument("Conflicting options: Nano CPUs and CPU Period cannot both be set")
+        container_id = self.resolve(name)
+        with self._locked(container_id):
+            path = self._path(container_id) / "container.json"
+            record = _record_decoder.decode(path.read_bytes())
+            host = record.host_config
+            if restart_policy is not None and restart_policy.name not in ("", "no") and host.auto_remove:
+                raise InvalidArgument(
+                    "Restart policy cannot be updated because AutoRemove is enabled for the container"
+                )
+            if nano_cpus:
+                cpu_period, cpu_quota = CPU_PERIOD_US, nano_cpus * CPU_PERIOD_US // 1_000_000_000
+            if self._current_state(self._path(container_id)).running:
+                native.update_cgroup(
+                    self._cgroup(container_id),
+                    memory=memory or None,
+                    memory_swap=memory_swap or None,
+                    cpu_shares=cpu_shares or None,
+                    cpu_quota=cpu_quota or None,
+                    cpu_period=cpu_period or None,
+                    pids_limit=pids_limit or None,
+                )
+            if memory:
+                host.memory = memory
+            if memory_swap:
+                host.memory_swap = memory_swap
+            if nano_cpus:
+                host.nano_cpus, host.cpu_quota, host.cpu_period = nano_cpus, 0, 0
+            elif cpu_quota or cpu_period:
+                host.nano_cpus = 0
+                host.cpu_quota = cpu_quota or host.cpu_quota
+                host.cpu_period = cpu_period or host.cpu_period
+            if cpu_shares:
+                host.cpu_shares = cpu_shares
+            if pids_limit:
+                host.pids_limit = pids_limit
+            if restart_policy is not None and restart_policy.name:
+                host.restart_policy = restart_policy
+            write_atomic(path, msgspec.json.encode(record), durable=False)
+        return self._read_record(container_id)
+
+    def top(self, name: str) -> tuple[list[str], list[list[str]]]:
+        """`ps -ef`'s titles and rows for the processes of a running container, read from /proc."""
+        container_id = self.resolve(name)
+        if not self._current_state(self._path(container_id)).running:
+            raise Conflict(f"Container {container_id} is not running")
+        rows = []
+        for pid in native.cgroup_processes(self._cgroup(container_id)):
+            row = ps_row(pid)
+            if row is not None:
+                rows.append(row)
+        return list(PS_TITLES), rows
+
+    def prune(self) -> tuple[list[str], int]:
+        """Removes every container that is not running; their IDs and the bytes their writable layers held."""
+        deleted, reclaimed = [], 0
+        for record in self.list_records(all=True):
+            if record.state.running:
+                continue
+            size = _tree_size(self._path(record.id) / "upper")
+            try:
+                self.remove(record.id)
+            except (ContainerNotFound, Conflict):
+                continue  # removed, or started, meanwhile
+            deleted.append(record.id)
+            reclaimed += size
+        return deleted, reclaimed
+
+
+_MIN_MEMORY = 6 * 1024 * 1024
+
+
+def _tree_size(root: Path) -> int:
+    total = 0
+    for directory, _, files in os.walk(root):
+        for file in files:
+            try:
+                total += os.lstat(os.path.join(directory, file)).st_size
+            except OSError:
+                pass
+    return total

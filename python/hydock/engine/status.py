@@ -8,7 +8,8 @@ from hydock.timeutil import human_duration, parse_rfc3339
 
 def status_text(state: ContainerState, now: float) -> str:
     if state.running:
-        return f"Up {human_duration(now - parse_rfc3339(state.started_at))}"
+        up = f"Up {human_duration(now - parse_rfc3339(state.started_at))}"
+        return up + " (Paused)" if state.paused else up
     if state.status == "created":
         return "Created"
     return f"Exited ({state.exit_code}) {human_duration(now - parse_rfc3339(state.finished_at))} ago"

@@ -124,3 +124,36 @@ def cgroup_stats(name: str) -> dict:
 
 def destroy_cgroup(name: str) -> None:
     _core.cgroup_destroy(name)
+
+
+def freeze_cgroup(name: str) -> None:
+    _core.cgroup_freeze(name)
+
+
+def thaw_cgroup(name: str) -> None:
+    _core.cgroup_thaw(name)
+
+
+def update_cgroup(
+    name: str,
+    *,
+    memory: int | None = None,
+    memory_swap: int | None = None,
+    cpu_shares: int | None = None,
+    cpu_quota: int | None = None,
+    cpu_period: int | None = None,
+    pids_limit: int | None = None,
+) -> None:
+    _core.cgroup_update(
+        name,
+        memory=memory,
+        memory_swap=memory_swap,
+        cpu_shares=cpu_shares,
+        cpu_quota=cpu_quota,
+        cpu_period=cpu_period,
+        pids_limit=pids_limit,
+    )
+
+
+def cgroup_processes(name: str) -> list[int]:
+    return _core.cgroup_processes(name)
