@@ -37,7 +37,9 @@ class CreateConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
 
 
 class RestartPolicy(msgspec.Struct, rename=docker_name):
-    name: str = ""
+    """Docker's restart policy: "no", "always", "unless-stopped" or "on-failure" (with a retry cap)."""
+
+    name: str = "no"
     maximum_retry_count: int = 0
 
 
@@ -165,12 +167,17 @@ class InfoResponse(msgspec.Struct, rename=docker_name):
 
 
 class ImageSummary(msgspec.Struct, rename=docker_name):
-    """One entry of GET /images/json, as far as clients read it."""
+    """One entry of GET /images/json."""
 
     id: str
     created: int
     size: int
+    parent_id: str = ""
     repo_tags: list[str] | None = None
+    repo_digests: list[str] | None = None
+    virtual_size: int = 0
+    shared_size: int = -1
+    labels: dict[str, str] | None = None
     containers: int = -1
 
 
@@ -181,6 +188,7 @@ class HistoryEntry(msgspec.Struct, rename=docker_name):
     created: int
     created_by: str
     size: int
+    tags: list[str] | None = None
     comment: str = ""
 
 

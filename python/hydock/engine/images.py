@@ -9,8 +9,9 @@ from typing import BinaryIO
 
 import msgspec
 
+from hydock.api_types import HistoryEntry, ImageSummary
 from hydock.engine.changes import apply_changes
-from hydock.engine.records import GraphDriver, HistoryEntry, ImageInspect, ImageRootFS, ImageSummary
+from hydock.engine.records import GraphDriver, ImageInspect, ImageRootFS
 from hydock.errors import Conflict, ImageNotFound
 from hydock.store import Store
 from hydock.store.layers import AppliedBlob, chain_id
@@ -221,7 +222,7 @@ class ImageService:
         for item in config.history:
             size = 0 if item.empty_layer else next(layers).size
             entries.append(
-                HistoryEntry("<missing>", int(parse_rfc3339(item.created)), item.created_by, [], size, item.comment)
+                HistoryEntry("<missing>", int(parse_rfc3339(item.created)), item.created_by, size, [], item.comment)
             )
         entries.reverse()
         if entries:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from hydock.api_types import RestartPolicy
 from hydock.store.records import ContainerConfig as StoreContainerConfig
 from hydock.wire import docker_name
 
@@ -30,13 +31,6 @@ class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
 class LogConfig(msgspec.Struct, rename=docker_name):
     type: str = "json-file"
     config: dict[str, str] = {}
-
-
-class RestartPolicy(msgspec.Struct, rename=docker_name):
-    """Docker's restart policy: "no", "always", "unless-stopped" or "on-failure" (with a retry cap)."""
-
-    name: str = "no"
-    maximum_retry_count: int = 0
 
 
 class HostConfig(msgspec.Struct, rename=docker_name):
@@ -151,25 +145,3 @@ class ImageInspect(msgspec.Struct, rename=docker_name):
     graph_driver: GraphDriver
     root_f_s: ImageRootFS
     metadata: dict[str, str]
-
-
-class ImageSummary(msgspec.Struct, rename=docker_name):
-    id: str
-    parent_id: str
-    repo_tags: list[str]
-    repo_digests: list[str]
-    created: int
-    size: int
-    virtual_size: int
-    shared_size: int
-    labels: dict[str, str]
-    containers: int
-
-
-class HistoryEntry(msgspec.Struct, rename=docker_name):
-    id: str
-    created: int
-    created_by: str
-    tags: list[str]
-    size: int
-    comment: str
