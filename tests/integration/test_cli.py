@@ -128,3 +128,19 @@ def test_exec(cli, image: str) -> None:
     missing = cli("exec", "target", "no-such-binary")
     assert missing.returncode == 127 and b"executable file not found" in missing.stdout + missing.stderr
     assert ok(cli("exec", "-d", "target", "sleep", "1")) == ""
+
+
+def test_version_info_and_events(cli, image: str) -> None:
+    assert ok(cli("version", "--format", "{{.Server.ApiVersion}}")) == "1.41\n"
+    assert "Server:" in ok(cli("version"))
+    assert ok(cli("info", "--format", "{{.Driver}} {{.CgroupDriver}}")) == "overlay2 cgroupfs\n"
+    assert "Storage Driver: overlay2" in ok(cli("info"))
+    since = str(int(time.time()) - 1)
+    ok(cli("run", "--rm", "--name", "evented", image, "true"))
+    until = str(int(time.time()) + 1)
+    events = ok(
+        cli("events", "--since", since, "--until", until, "--filter", "container=evented", "--format", "{{.Action}}")
+    )
+    assert events.split()[:2] == ["create", "start"] and "destroy" in events.split()
+    plain = ok(cli("events", "--since", since, "--until", until, "--filter", "event=start"))
+    assert " container start " in plain and "name=evented" in plain

@@ -75,8 +75,9 @@ def cli(ctx: click.Context, root: str | None, host: str | None) -> None:
 
 
 def main() -> None:
-    from hydock.cli import container_commands, image_commands
+    from hydock.cli import container_commands, image_commands, system_commands
 
     image_commands.register(cli)
     container_commands.register(cli)
+    system_commands.register(cli)
     cli.main(prog_name="hydock")

@@ -23,8 +23,9 @@ class Event(msgspec.Struct, rename=docker_name):
     action: str
     actor: Actor
     scope: str
-    time: int
-    time_nano: int
+    # Docker spells these two in lower camel case, unlike the rest of the event.
+    time: int = msgspec.field(name="time")
+    time_nano: int = msgspec.field(name="timeNano")
     # Pre-1.22 fields the docker CLI still reads for containers.
     status: str = ""
     id: str = msgspec.field(default="", name="id")
