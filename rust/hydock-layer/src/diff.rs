@@ -4,6 +4,7 @@
 use crate::compression::{Compression, Encoder};
 use crate::digest::DigestingWriter;
 use crate::error::{display_path, LayerError};
+use crate::resolve::openat2_retrying;
 use crate::tar_writer::{AppendError, EntrySpec, TarWriter};
 use crate::walk::{self, Node};
 use crate::whiteout;
@@ -220,7 +221,7 @@ impl<W: Write> Archive<'_, W> {
     }
 
     fn open_file(&self, node: &Node) -> Result<File, LayerError> {
-        fs::openat2(
+        openat2_retrying(
             self.root,
             &node.path[..],
             OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
@@ -231,7 +232,7 @@ impl<W: Write> Archive<'_, W> {
         .map_err(|err| LayerError::Diff {
             path: display_path(&node.path),
             action: "opening file",
-            source: err.into(),
+            source: err,
         })
     }
 

@@ -87,15 +87,26 @@ fn open_dir_resolving(
     extra: ResolveFlags,
 ) -> io::Result<OwnedFd> {
     let path: &[u8] = if rel.is_empty() { b"." } else { rel };
+    openat2_retrying(
+        root,
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+        ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS | extra,
+    )
+}
+
+/// openat2, retried while the kernel reports EAGAIN: it asks for a retry when a concurrent
+/// rename or mount raced a RESOLVE_BENEATH lookup.
+pub(crate) fn openat2_retrying(
+    root: BorrowedFd<'_>,
+    path: &[u8],
+    flags: OFlags,
+    mode: Mode,
+    resolve: ResolveFlags,
+) -> io::Result<OwnedFd> {
     loop {
-        match fs::openat2(
-            root,
-            path,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-            ResolveFlags::BENEATH | ResolveFlags::NO_MAGICLINKS | extra,
-        ) {
-            // The kernel asks for a retry when a concurrent rename raced the lookup.
+        match fs::openat2(root, path, flags, mode, resolve) {
             Err(Errno::AGAIN) => continue,
             result => return result.map_err(io::Error::from),
         }

@@ -30,13 +30,30 @@ pub(crate) fn open_in_root(root: BorrowedFd<'_>, path: &Path) -> Result<OwnedFd,
     } else {
         &relative
     };
-    openat2(
+    openat2_retrying(
         root,
         relative,
         OFlags::PATH | OFlags::CLOEXEC,
         Mode::empty(),
         resolve_flags(),
     )
+}
+
+/// openat2, retried while the kernel reports EAGAIN: with RESOLVE_BENEATH/IN_ROOT it asks the
+/// caller to retry when a mount or rename anywhere raced the lookup (other containers starting).
+fn openat2_retrying(
+    dir: BorrowedFd<'_>,
+    path: &Path,
+    flags: OFlags,
+    mode: Mode,
+    resolve: ResolveFlags,
+) -> Result<OwnedFd, Errno> {
+    loop {
+        match openat2(dir, path, flags, mode, resolve) {
+            Err(Errno::AGAIN) => continue,
+            result => return result,
+        }
+    }
 }
 
 /// The kernel's limit on symlinks followed in one lookup.
@@ -127,9 +144,9 @@ pub(crate) fn ensure_file_in_root(root: BorrowedFd<'_>, path: &Path) -> Result<O
         let parent = wanted.parent().unwrap_or(Path::new("")).to_path_buf();
         let name = wanted.file_name().ok_or(Errno::INVAL)?.to_os_string();
         let parent_dir = mkdir_all_in_root(root, &parent, Mode::from_raw_mode(0o755))?;
-        let created = openat2(
+        let created = openat2_retrying(
             parent_dir.as_fd(),
-            &name,
+            Path::new(&name),
             OFlags::CREATE | OFlags::EXCL | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
             Mode::from_raw_mode(0o644),
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS,
