@@ -9,6 +9,7 @@ use crate::detect::{Layout, LayoutKind, Version};
 use crate::dirs::{self, CreatedDirs};
 use crate::error::CgroupError;
 use crate::name::CgroupName;
+use crate::placement::Placement;
 use crate::resources::Resources;
 use crate::stats::Stats;
 use crate::tasks;
@@ -117,13 +118,11 @@ impl Cgroup {
         }
     }
 
-    /// Adds a process that has a single thread (e.g. a child just forked, not yet exec'd) more
-    /// cheaply than `add_process` on v1; moving a multi-threaded process this way would move
-    /// only its main thread.
-    pub fn add_single_threaded_process(&self, pid: i32) -> Result<(), CgroupError> {
+    /// What a process about to be created needs to start life in this cgroup (see `Placement`).
+    pub fn placement(&self) -> Result<Placement, CgroupError> {
         match &self.backend {
-            Backend::V1(v1) => v1.add_single_threaded(pid),
-            Backend::V2(v2) => v2.add_process(pid),
+            Backend::V1(v1) => v1.placement(),
+            Backend::V2(v2) => Ok(Placement::open(&[], Some(v2.path()))?),
         }
     }
 

@@ -13,9 +13,9 @@ use crate::dirs::subtree;
 use crate::error::CgroupError;
 use crate::POLL_INTERVAL;
 
-const PROCS: &str = "cgroup.procs";
+pub(crate) const PROCS: &str = "cgroup.procs";
 /// v1's per-thread membership file.
-const TASKS: &str = "tasks";
+pub(crate) const TASKS: &str = "tasks";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
@@ -35,13 +35,6 @@ pub enum TaskError {
 
 pub(crate) fn add(dir: &Path, pid: i32) -> Result<(), FsError> {
     cgroupfs::write(&dir.join(PROCS), &pid.to_string())
-}
-
-/// Moves one thread. For a process that has no other thread this is the same as `add`, but on
-/// v1 it skips the write side of the kernel's thread-group lock, whose RCU grace period costs
-/// about 10 ms per container start.
-pub(crate) fn add_thread(dir: &Path, tid: i32) -> Result<(), FsError> {
-    cgroupfs::write(&dir.join(TASKS), &tid.to_string())
 }
 
 /// Every process in the subtrees of `dirs`, sorted, each once (v1 lists it in every hierarchy).

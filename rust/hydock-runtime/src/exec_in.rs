@@ -12,6 +12,7 @@ use crate::caps::CapabilityPlan;
 use crate::error::SpawnError;
 use crate::exec::Command;
 use crate::init::{exec, set_oom_score_adj, set_up_process, step};
+use crate::placement::ChildPlacement;
 use crate::spawn::{fork_child, SpawnOptions, StdioFds};
 use crate::{namespaces, stdio};
 
@@ -47,8 +48,8 @@ pub(crate) enum ExecInError {
 /// pid once the command has been exec'd. The new process is a direct child of the caller.
 ///
 /// It joins each of the target's ipc, uts, network, pid, mount and cgroup namespaces that
-/// differs from the caller's. `before_start` runs with its pid while it is still waiting, before
-/// it joins them: the place to put it into the container's cgroup. Then it gets the process's
+/// differs from the caller's. `placement` puts it into the container's cgroup before it joins
+/// them. Then it gets the process's
 /// cwd, rlimits, user, capabilities, no_new_privileges and environment, and the command is
 /// found on its PATH, with the same steps and errors as `spawn`. The caller must be
 /// single-threaded and reaps the returned pid itself; on failure the child has been killed and
@@ -57,13 +58,13 @@ pub fn exec_in(
     target_pid: i32,
     process: &Process,
     opts: &SpawnOptions,
-    before_start: &mut dyn FnMut(i32) -> Result<(), String>,
+    placement: &mut dyn ChildPlacement,
 ) -> Result<i32, SpawnError> {
     let stdio = StdioFds::from_options(opts)?;
     let capabilities =
         CapabilityPlan::from_spec(process.capabilities().as_ref()).map_err(step("capabilities"))?;
     let namespaces = namespaces_to_join(target_pid).map_err(step("namespaces"))?;
-    fork_child(&namespaces, before_start, || {
+    fork_child(&namespaces, placement, || {
         join_and_exec(process, &capabilities, &namespaces, stdio.fds)
     })
 }

@@ -18,6 +18,7 @@ mod mount_options;
 mod mounts;
 mod namespaces;
 mod paths;
+mod placement;
 mod process_attrs;
 mod rootfs;
 mod signals;
@@ -28,4 +29,5 @@ mod user;
 
 pub use error::{SpawnError, SpawnErrorKind};
 pub use exec_in::exec_in;
+pub use placement::ChildPlacement;
 pub use spawn::{spawn, SpawnOptions};

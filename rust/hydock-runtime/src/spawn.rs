@@ -13,12 +13,13 @@ use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
 use nix::sys::socket::{send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use nix::sys::wait::waitpid;
-use nix::unistd::{fork, ForkResult, Pid};
+use nix::unistd::Pid;
 use oci_spec::runtime::{LinuxNamespace, Spec};
 
 use crate::error::SpawnError;
 use crate::init::{run_child, set_up_and_exec, ContainerPlan};
 use crate::namespaces::PidNamespaceSwitch;
+use crate::placement::{fork_into, ChildPlacement, Created};
 
 /// The container process's stdio and whether a minimal init runs as its pid 1.
 #[derive(Debug, Clone, Copy)]
@@ -34,18 +35,18 @@ pub struct SpawnOptions {
 /// Starts the container described by `spec` (with `bundle` as the base of relative paths) and
 /// returns the host pid of its pid 1 once the command has been exec'd.
 ///
-/// `before_start` runs with that pid while the child is still waiting, before it enters its
-/// namespaces: the place to put it into cgroups. The caller must be single-threaded (`spawn`
-/// forks) and reaps the returned pid itself. On failure the child has been killed and reaped.
+/// `placement` puts the child into its cgroups before it enters its namespaces. The caller must
+/// be single-threaded (`spawn` forks) and reaps the returned pid itself. On failure the child
+/// has been killed and reaped.
 pub fn spawn(
     spec: &Spec,
     bundle: &Path,
     opts: &SpawnOptions,
-    before_start: &mut dyn FnMut(i32) -> Result<(), String>,
+    placement: &mut dyn ChildPlacement,
 ) -> Result<i32, SpawnError> {
     let stdio = StdioFds::from_options(opts)?;
     let plan = ContainerPlan::new(spec, bundle, stdio.fds, opts.init)?;
-    fork_child(plan.namespaces, before_start, || set_up_and_exec(&plan))
+    fork_child(plan.namespaces, placement, || set_up_and_exec(&plan))
 }
 
 /// The three descriptors a child installs as its stdio, keeping /dev/null open when used.
@@ -71,13 +72,13 @@ impl StdioFds {
     }
 }
 
-/// Forks a child that waits until `before_start` has run with its pid, then runs `set_up`
-/// (which ends in execve). The child starts in the pid namespace of `namespaces`, if they
+/// Forks a child (into `placement`'s cgroup) that waits until `placement.before_start` has run
+/// with its pid, joins its cgroups, then runs `set_up` (which ends in execve). The child starts in the pid namespace of `namespaces`, if they
 /// name one; the caller's own pid namespace is restored for its later children. Returns the
 /// child's pid once it has exec'd; on failure the child has been killed and reaped.
 pub(crate) fn fork_child(
     namespaces: &[LinuxNamespace],
-    before_start: &mut dyn FnMut(i32) -> Result<(), String>,
+    placement: &mut dyn ChildPlacement,
     set_up: impl FnOnce() -> Result<Infallible, SpawnError>,
 ) -> Result<i32, SpawnError> {
     let (parent_end, child_end) = socketpair(
@@ -91,23 +92,26 @@ pub(crate) fn fork_child(
         PidNamespaceSwitch::enter(namespaces).map_err(|e| SpawnError::other("namespaces", e))?;
     // SAFETY: the caller is single-threaded (documented on `spawn` and `exec_in`), so no lock
     // can be held by a thread that does not exist in the child; the child only makes system
-    // calls and plain allocations (glibc resets its allocator locks in fork) before execve or
-    // _exit.
-    match unsafe { fork() } {
-        Ok(ForkResult::Child) => {
+    // calls and plain allocations before execve or _exit.
+    match unsafe { fork_into(placement.clone_into()) } {
+        Ok(Created::Child) => {
             drop(parent_end);
-            run_child(child_end, set_up)
+            run_child(child_end, || {
+                placement
+                    .join_in_child()
+                    .map_err(|message| SpawnError::other("cgroup", message))?;
+                set_up()
+            })
         }
-        Ok(ForkResult::Parent { child }) => {
+        Ok(Created::Parent { pid, in_cgroup }) => {
             drop(child_end);
-            let child = ChildGuard {
-                pid: child,
-                armed: true,
-            };
+            let child = ChildGuard { pid, armed: true };
             pid_namespace
                 .restore()
                 .map_err(|e| SpawnError::other("namespaces", e))?;
-            release_and_confirm(child, parent_end, before_start)
+            release_and_confirm(child, parent_end, |pid| {
+                placement.before_start(pid, in_cgroup)
+            })
         }
         Err(errno) => {
             pid_namespace
@@ -121,7 +125,7 @@ pub(crate) fn fork_child(
 fn release_and_confirm(
     mut child: ChildGuard,
     channel: OwnedFd,
-    before_start: &mut dyn FnMut(i32) -> Result<(), String>,
+    before_start: impl FnOnce(i32) -> Result<(), String>,
 ) -> Result<i32, SpawnError> {
     let pid = child.pid.as_raw();
     before_start(pid).map_err(|message| SpawnError::other("before_start", message))?;

@@ -58,13 +58,10 @@ fn start(args: &ExecArgs) -> Result<(Pid, Output), StartFailure> {
         stderr: stderr.as_raw_fd(),
         init: false,
     };
-    // The child waits, single-threaded, until it has been placed.
-    let mut join_cgroup = |pid: i32| {
-        cgroup
-            .add_single_threaded_process(pid)
-            .map_err(|e| e.to_string())
-    };
-    let pid = exec_in(args.target_pid, &process, &options, &mut join_cgroup)?;
+    let mut placement = cgroup
+        .placement()
+        .map_err(|e| StartFailure::other("cgroup", e))?;
+    let pid = exec_in(args.target_pid, &process, &options, &mut placement)?;
     Ok((Pid::from_raw(pid), output))
 }
 

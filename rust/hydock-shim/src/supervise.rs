@@ -142,17 +142,15 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
         stderr: stderr.as_raw_fd(),
         init: args.init,
     };
-    // The child waits, single-threaded, until it has been placed.
-    let mut join_cgroup = |pid: i32| {
-        cgroup
-            .add_single_threaded_process(pid)
-            .map_err(|e| e.to_string())
-    };
-    let pid = match spawn(&spec, &args.bundle, &options, &mut join_cgroup) {
+    let started = cgroup
+        .placement()
+        .map_err(|e| StartFailure::other("cgroup", e))
+        .and_then(|mut placement| Ok(spawn(&spec, &args.bundle, &options, &mut placement)?));
+    let pid = match started {
         Ok(pid) => pid,
         Err(err) => {
             let _ = cgroup.destroy();
-            return Err(err.into());
+            return Err(err);
         }
     };
     Ok(Running {

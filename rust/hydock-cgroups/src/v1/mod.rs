@@ -14,6 +14,7 @@ use crate::detect::V1Hierarchy;
 use crate::dirs::{self, CreatedDirs};
 use crate::error::CgroupError;
 use crate::name::CgroupName;
+use crate::placement::Placement;
 use crate::{tasks, POLL_INTERVAL};
 
 const FREEZER_STATE: ControlFile = ControlFile::new("freezer", "freezer.state");
@@ -113,17 +114,9 @@ impl V1Cgroup {
         Ok(())
     }
 
-    /// `add_process` for a process known to be single-threaded (just forked): v1 hierarchies
-    /// take it through `tasks`, which avoids the thread-group lock; the unified one still needs
-    /// `cgroup.procs`, and is written last, when the lock is cheap to take.
-    pub fn add_single_threaded(&self, pid: i32) -> Result<(), CgroupError> {
-        for dir in &self.dirs {
-            tasks::add_thread(&dir.path, pid)?;
-        }
-        if let Some(unified) = &self.unified {
-            tasks::add(unified, pid)?;
-        }
-        Ok(())
+    pub fn placement(&self) -> Result<Placement, CgroupError> {
+        let dirs: Vec<&Path> = self.dirs.iter().map(|d| d.path.as_path()).collect();
+        Ok(Placement::open(&dirs, self.unified.as_deref())?)
     }
 
     pub fn freeze(&self) -> Result<(), CgroupError> {

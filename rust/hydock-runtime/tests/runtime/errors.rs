@@ -146,7 +146,7 @@ fn before_start_runs_while_the_child_waits_and_its_failure_kills_the_child() {
     };
     let mut seen = None;
     let _forking = fork_guard();
-    let err = spawn(&spec, bundle.path(), &opts, &mut |pid| {
+    let err = spawn(&spec, bundle.path(), &opts, &mut |pid: i32| {
         // Still the forked copy of this test: it has not entered any namespace yet.
         let ns = |p: &str| std::fs::read_link(format!("/proc/{p}/ns/mnt")).unwrap();
         assert_eq!(ns(&pid.to_string()), ns("self"));

@@ -122,7 +122,7 @@ fn before_start_gets_the_pid_that_is_returned() {
     let process = process(&["true"], |_| {});
     let mut placed = None;
     let running = start_piped(false, None, |opts| {
-        exec_in(container.pid.as_raw(), &process, opts, &mut |pid| {
+        exec_in(container.pid.as_raw(), &process, opts, &mut |pid: i32| {
             placed = Some(pid);
             Ok(())
         })
@@ -133,7 +133,7 @@ fn before_start_gets_the_pid_that_is_returned() {
 
     let mut refused = None;
     let err = start_piped(false, None, |opts| {
-        exec_in(container.pid.as_raw(), &process, opts, &mut |pid| {
+        exec_in(container.pid.as_raw(), &process, opts, &mut |pid: i32| {
             refused = Some(pid);
             Err("no cgroup for you".into())
         })
