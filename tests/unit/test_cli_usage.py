@@ -39,3 +39,33 @@ def test_cli_import_path_stays_lean() -> None:
     imported = {line.split("|")[-1].strip() for line in out.decode().splitlines() if "|" in line}
     assert "hydock._core" not in imported
     assert "hydock.engine" not in imported
+
+
+def test_a_command_imports_only_its_own_module() -> None:
+    script = (
+        "import sys\nfrom hydock.cli.main import main\ntry:\n main()\nexcept SystemExit:\n pass\nprint(*sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", script, "rm", "--help"], capture_output=True, check=True).stdout
+    imported = set(out.splitlines()[-1].decode().split())
+    assert "hydock.cli.container_commands" in imported
+    assert not imported & {"hydock.cli.image_commands", "hydock.cli.system_commands", "subprocess"}
+
+
+def test_every_registered_command_is_listed_under_its_module() -> None:
+    import importlib
+
+    import click
+
+    from hydock.cli.main import COMMAND_MODULES
+
+    for module, names in COMMAND_MODULES.items():
+        group = click.Group()
+        importlib.import_module(module).register(group)
+        assert sorted(group.commands) == sorted(names), module
+
+
+def test_help_lists_every_command() -> None:
+    result = hydock("--help")
+    assert result.returncode == 0
+    for name in ("run", "images", "events", "container"):
+        assert f"\n  {name} ".encode() in result.stdout

@@ -3,7 +3,6 @@ rm, inspect, stats, container prune."""
 
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
@@ -239,6 +238,8 @@ def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool, filters
 
 def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, str]:
     """The fields docker ps --format offers, as the docker CLI renders them."""
+    import json
+
     from hydock.timeutil import human_duration
 
     command = summary.command if no_trunc else truncate(summary.command, 20)
@@ -352,6 +353,8 @@ def inspect(kind: str | None, fmt: str, names: tuple[str, ...]) -> None:
     if fmt:
         click.echo(format_objects(fmt, results), nl=False)
     else:
+        import json
+
         click.echo(json.dumps(results, indent=4))
     if failed:
         raise click.exceptions.Exit(1)

@@ -4,7 +4,6 @@ several targets."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -63,6 +62,8 @@ def connect(target: Target) -> APIClient:
 
 
 def _start_daemon(target: Target) -> None:
+    import subprocess
+
     from hydock.client.errors import DaemonUnavailable
     from hydock.client.transport import Transport
 
