@@ -100,7 +100,7 @@ class SummaryHostConfig(msgspec.Struct, rename=docker_name):
     network_mode: str
 
 
-class ContainerSummary(msgspec.Struct, rename=docker_name):
+class ContainerSummary(msgspec.Struct, rename=docker_name, omit_defaults=True):
     id: str
     names: list[str]
     image: str
@@ -114,6 +114,8 @@ class ContainerSummary(msgspec.Struct, rename=docker_name):
     host_config: SummaryHostConfig
     network_settings: dict[str, dict]
     mounts: list[dict]
+    size_rw: int | None = None
+    size_root_fs: int | None = None
 
 
 class ComponentVersion(msgspec.Struct, rename=docker_name):
@@ -181,6 +183,16 @@ class ImageSummary(msgspec.Struct, rename=docker_name):
     containers: int = -1
 
 
+class DiskUsage(msgspec.Struct, rename=docker_name):
+    """GET /system/df."""
+
+    layers_size: int
+    images: list[ImageSummary]
+    containers: list[ContainerSummary]
+    volumes: list[dict]
+    build_cache: list[dict]
+
+
 class HistoryEntry(msgspec.Struct, rename=docker_name):
     """One layer of GET /images/{name}/history."""
 
@@ -246,4 +258,9 @@ class TopResponse(msgspec.Struct, rename=docker_name):
 
 class ContainerPruneResponse(msgspec.Struct, rename=docker_name):
     containers_deleted: list[str] | None
+    space_reclaimed: int
+
+
+class ImagePruneResponse(msgspec.Struct, rename=docker_name):
+    images_deleted: list[dict[str, str]] | None
     space_reclaimed: int

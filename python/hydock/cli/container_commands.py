@@ -214,7 +214,10 @@ PS_TABLE = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}
 @click.option("-l", "--latest", is_flag=True, help="Show the latest created container (includes all states)")
 @click.option("-f", "--filter", "filters", multiple=True, help="Filter output based on conditions provided")
 @click.option("--format", "fmt", default="", help="Format output using a custom template")
-def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool, filters: tuple[str, ...], fmt: str) -> None:
+@click.option("-s", "--size", is_flag=True, help="Display total file sizes")
+def ps(
+    all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool, filters: tuple[str, ...], fmt: str, size: bool
+) -> None:
     """List containers."""
     from hydock.cli.gotemplate import format_objects
 
@@ -226,14 +229,15 @@ def ps(all_: bool, quiet: bool, no_trunc: bool, last: int, latest: bool, filters
         if not sep:
             raise click.UsageError(f"bad format of filter (expected name=value): {item}")
         wanted.setdefault(key, []).append(value)
-    summaries = api().containers(all=all_ or last >= 0, limit=last, filters=wanted)
+    summaries = api().containers(all=all_ or last >= 0, limit=last, filters=wanted, size=size)
     if quiet:
         for summary in summaries:
             click.echo(summary.id if no_trunc else short_id(summary.id))
         return
     now = time.time()
     rows = [_ps_row(summary, now, no_trunc) for summary in summaries]
-    click.echo(format_objects(fmt if fmt not in ("", "table") else PS_TABLE, rows, headers=PS_HEADERS), nl=False)
+    default = PS_TABLE + "\t{{.Size}}" if size else PS_TABLE
+    click.echo(format_objects(fmt if fmt not in ("", "table") else default, rows, headers=PS_HEADERS), nl=False)
 
 
 def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, str]:
@@ -241,6 +245,7 @@ def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, 
     import json
 
     from hydock.timeutil import human_duration
+    from hydock.units import human_size
 
     command = summary.command if no_trunc else truncate(summary.command, 20)
     return {
@@ -252,7 +257,9 @@ def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, 
         "Ports": "",
         "State": summary.state,
         "Status": summary.status,
-        "Size": "",
+        "Size": ""
+        if summary.size_rw is None
+        else f"{human_size(summary.size_rw)} (virtual {human_size(summary.size_root_fs or 0)})",
         "Names": ",".join(name.lstrip("/") for name in summary.names),
         "Labels": ",".join(f"{k}={v}" for k, v in summary.labels.items()),
         "Mounts": "",
@@ -504,7 +511,7 @@ def _update_body(params: dict[str, Any]) -> UpdateBody:
 def top(container: str, ps_args: tuple[str, ...]) -> None:
     """Display the running processes of a container."""
     listing = api().top(container, " ".join(ps_args))
-    print_table(listing.titles, listing.processes)
+    print_table(listing.titles, listing.processes, min_width=20)  # docker top's own tabwriter
 
 
 @click.group("container")
@@ -516,11 +523,10 @@ def container_group() -> None:
 @click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
 def prune(force: bool) -> None:
     """Remove all stopped containers."""
+    from hydock.cli.prompts import confirm
     from hydock.units import human_size
 
-    if not force and not click.confirm(
-        "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?", default=False
-    ):
+    if not force and not confirm("WARNING! This will remove all stopped containers."):
         return
     report = api().prune_containers()
     if report.containers_deleted:

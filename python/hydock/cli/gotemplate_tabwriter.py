@@ -27,8 +27,9 @@ def display_width(text: str) -> int:
 
 
 class _Aligner:
-    def __init__(self, lines: list[list[str]]) -> None:
+    def __init__(self, lines: list[list[str]], min_width: int) -> None:
         self.lines = lines
+        self.min_width = min_width
         self.widths: list[int] = []
         self.out: list[str] = []
 
@@ -51,7 +52,7 @@ class _Aligner:
                 continue
             self.write_lines(first, line)
             first = line
-            width = MIN_WIDTH
+            width = self.min_width
             while line < end and column < len(self.lines[line]) - 1:
                 width = max(width, display_width(self.lines[line][column]) + PADDING)
                 line += 1
@@ -62,9 +63,9 @@ class _Aligner:
         self.write_lines(first, end)
 
 
-def align_columns(text: str) -> str:
+def align_columns(text: str, min_width: int = MIN_WIDTH) -> str:
     """`text` with its tab-separated columns aligned, as Docker's tabwriter prints a table."""
     lines = [line.split("\t") for line in text.split("\n")]
-    aligner = _Aligner(lines)
+    aligner = _Aligner(lines, min_width)
     aligner.format(0, len(lines))
     return "".join(aligner.out)

@@ -23,7 +23,7 @@ COMMAND_MODULES = {
         "update", "top", "wait", "rm", "inspect", "stats", "container",
     ),
     "hydock.cli.image_commands": ("import", "images", "tag", "rmi", "history"),
-    "hydock.cli.system_commands": ("version", "info", "events"),
+    "hydock.cli.system_commands": ("version", "info", "events", "system"),
 }  # fmt: skip
 
 

@@ -1,13 +1,17 @@
-"""System commands: version, info, events."""
+"""System commands: version, info, events, and the `system` group (df, prune, info, events)."""
 
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import click
 
 from hydock import __version__
 from hydock.cli.context import api
+
+if TYPE_CHECKING:
+    from hydock.api_types import DiskUsage
 
 
 @click.command("version")
@@ -102,6 +106,106 @@ def events(since: str | None, until: str | None, filters: tuple[str, ...], fmt: 
             )
 
 
+@click.group("system")
+def system_group() -> None:
+    """Manage hydock."""
+
+
+@system_group.command("df")
+@click.option("-v", "--verbose", is_flag=True, help="Show detailed information on space usage")
+def disk_usage(verbose: bool) -> None:
+    """Show hydock disk usage."""
+    from hydock.cli.table import print_table
+    from hydock.units import human_size
+
+    usage = api().disk_usage()
+    in_use = [image for image in usage.images if image.containers > 0]
+    used = sum(image.size - image.shared_size for image in in_use if image.shared_size >= 0)
+    size_rw = sum(container.size_rw or 0 for container in usage.containers)
+    idle_rw = sum(container.size_rw or 0 for container in usage.containers if container.state != "running")
+    rows = [
+        ["Images", str(len(usage.images)), str(len(in_use)), human_size(usage.layers_size),
+         _reclaimable(usage.layers_size - used, usage.layers_size)],
+        ["Containers", str(len(usage.containers)), str(sum(c.state == "running" for c in usage.containers)),
+         human_size(size_rw), _reclaimable(idle_rw, size_rw)],
+        ["Local Volumes", "0", "0", "0B", "0B"],
+        ["Build Cache", "0", "0", "0B", "0B"],
+    ]  # fmt: skip
+    if not verbose:
+        print_table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows)
+        return
+    _print_verbose_usage(usage)
+
+
+def _reclaimable(reclaimable: int, total: int) -> str:
+    from hydock.units import human_size
+
+    return f"{human_size(reclaimable)} ({reclaimable * 100 // total}%)" if total > 0 else human_size(reclaimable)
+
+
+def _print_verbose_usage(usage: DiskUsage) -> None:
+    from hydock.cli.table import print_table, short_id
+    from hydock.timeutil import human_duration
+    from hydock.units import human_size
+
+    now = time.time()
+    click.echo("Images space usage:\n")
+    rows = []
+    for image in usage.images:
+        for name in image.repo_tags or ["<none>:<none>"]:
+            repo, _, tag = name.rpartition(":")
+            shared = max(image.shared_size, 0)
+            rows.append([repo, tag, short_id(image.id), f"{human_duration(now - image.created)} ago",
+                         human_size(image.size), human_size(shared), human_size(image.size - shared),
+                         str(image.containers)])  # fmt: skip
+    print_table(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"], rows)
+    click.echo("\nContainers space usage:\n")
+    rows = [
+        [short_id(c.id), c.image, c.command, "0", human_size(c.size_rw or 0),
+         f"{human_duration(now - c.created)} ago", c.status, ",".join(n.lstrip("/") for n in c.names)]
+        for c in usage.containers
+    ]  # fmt: skip
+    print_table(["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"], rows)
+    click.echo("\nLocal Volumes space usage:\n")
+    print_table(["VOLUME NAME", "LINKS", "SIZE"], [])
+    click.echo("\nBuild cache usage: 0B\n")
+    print_table(["CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"], [])
+
+
+@system_group.command("prune")
+@click.option("-a", "--all", "all_images", is_flag=True, help="Remove all unused images not just dangling ones")
+@click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
+def prune(all_images: bool, force: bool) -> None:
+    """Remove unused data: stopped containers and dangling (with -a, unused) images."""
+    from hydock.cli.prompts import confirm
+
+    images = "all images without at least one container associated to them" if all_images else "all dangling images"
+    if not force and not confirm(f"WARNING! This will remove:\n  - all stopped containers\n  - {images}\n"):
+        return
+    client = api()
+    containers = client.prune_containers()
+    images_report = client.prune_images(dangling_only=not all_images)
+    if containers.containers_deleted:
+        click.echo("Deleted Containers:")
+        click.echo("\n".join(containers.containers_deleted) + "\n")
+    print_image_prune(images_report.images_deleted, containers.space_reclaimed + images_report.space_reclaimed)
+
+
+def print_image_prune(deleted: list[dict[str, str]] | None, reclaimed: int) -> None:
+    """Docker's report of a prune: the untagged and deleted images, then the space reclaimed."""
+    from hydock.units import human_size
+
+    if deleted:
+        click.echo("Deleted Images:")
+        for action in deleted:
+            for kind, subject in action.items():
+                click.echo(f"{kind.lower()}: {subject}")
+        click.echo()
+    click.echo(f"Total reclaimed space: {human_size(reclaimed)}")
+
+
 def register(group: click.Group) -> None:
     for command in (version, info, events):
         group.add_command(command)
+        system_group.add_command(command)
+    group.add_command(system_group)

@@ -1,19 +1,16 @@
-"""Column output the way Docker's tabwriter prints it: left-aligned, three spaces between columns."""
+"""Column output the way Docker's tabwriter prints it: left-aligned, at least `min_width` wide, three spaces
+between columns."""
 
 from __future__ import annotations
 
 import click
 
-PADDING = 3
+from hydock.cli.gotemplate_tabwriter import MIN_WIDTH, align_columns
 
 
-def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-    for row in [headers, *rows]:
-        cells = [cell.ljust(width + PADDING) for cell, width in zip(row[:-1], widths, strict=False)] + [row[-1]]
-        click.echo("".join(cells).rstrip())
+def print_table(headers: list[str], rows: list[list[str]], min_width: int = MIN_WIDTH) -> None:
+    text = "\n".join("\t".join(row) for row in [headers, *rows])
+    click.echo(align_columns(text, min_width))
 
 
 def truncate(text: str, width: int) -> str:

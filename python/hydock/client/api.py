@@ -13,10 +13,12 @@ from hydock.api_types import (
     ContainerSummary,
     CreateBody,
     CreateResponse,
+    DiskUsage,
     ExecConfig,
     ExecCreated,
     ExecStartBody,
     HistoryEntry,
+    ImagePruneResponse,
     ImageSummary,
     ImportProgress,
     TopResponse,
@@ -109,9 +111,9 @@ class APIClient:
         self._call("DELETE", f"/containers/{_segment(container)}", query={"force": force})
 
     def containers(
-        self, *, all: bool = False, limit: int = -1, filters: dict[str, list[str]] | None = None
+        self, *, all: bool = False, limit: int = -1, filters: dict[str, list[str]] | None = None, size: bool = False
     ) -> list[ContainerSummary]:
-        query: dict[str, Any] = {"all": all, "limit": limit if limit > 0 else None}
+        query: dict[str, Any] = {"all": all, "limit": limit if limit > 0 else None, "size": size or None}
         if filters:
             query["filters"] = msgspec.json.encode(filters).decode()
         return self._call("GET", "/containers/json", query=query).json(list[ContainerSummary])
@@ -157,6 +159,13 @@ class APIClient:
 
     def prune_containers(self) -> ContainerPruneResponse:
         return self._call("POST", "/containers/prune").json(ContainerPruneResponse)
+
+    def prune_images(self, *, dangling_only: bool = True) -> ImagePruneResponse:
+        query = {"filters": msgspec.json.encode({"dangling": [str(dangling_only).lower()]}).decode()}
+        return self._call("POST", "/images/prune", query=query).json(ImagePruneResponse)
+
+    def disk_usage(self) -> DiskUsage:
+        return self._call("GET", "/system/df").json(DiskUsage)
 
     # images
 

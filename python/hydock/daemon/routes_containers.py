@@ -261,8 +261,19 @@ async def list_containers(request: web.Request) -> web.Response:
     records = [r for r in records if _matches(r, wanted)]
     if limit > 0:
         records = records[:limit]
+    sizes = await run_blocking(container_sizes, _engine(request), records) if query_bool(request, "size") else {}
     now = time.time()
-    return json_response([_summary(r, now) for r in records])
+    return json_response([container_summary(r, now, sizes.get(r.id)) for r in records])
+
+
+def container_sizes(engine: Engine, records: list[ContainerRecord]) -> dict[str, tuple[int, int]]:
+    """Each container's SizeRw (its writable layer) and SizeRootFs (that plus its image's layers)."""
+    image_sizes = {summary.id: summary.size for summary in engine.image_service.summaries()}
+    sizes = {}
+    for record in records:
+        size_rw = engine.container_service.size_rw(record.id)
+        sizes[record.id] = (size_rw, size_rw + image_sizes.get(record.image, 0))
+    return sizes
 
 
 def _matches(record: ContainerRecord, wanted: dict[str, list[str]]) -> bool:
@@ -285,7 +296,8 @@ def _matches(record: ContainerRecord, wanted: dict[str, list[str]]) -> bool:
     return True
 
 
-def _summary(record: ContainerRecord, now: float) -> ContainerSummary:
+def container_summary(record: ContainerRecord, now: float, sizes: tuple[int, int] | None = None) -> ContainerSummary:
+    size_rw, size_root_fs = sizes or (None, None)
     return ContainerSummary(
         id=record.id,
         names=[record.name],
@@ -300,6 +312,8 @@ def _summary(record: ContainerRecord, now: float) -> ContainerSummary:
         host_config=SummaryHostConfig(record.host_config.network_mode),
         network_settings={"Networks": {}},
         mounts=[],
+        size_rw=size_rw,
+        size_root_fs=size_root_fs,
     )
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
+from hydock.api_types import ImagePruneResponse
 from hydock.daemon.blocking import run_blocking
-from hydock.daemon.params import json_response, query_bool
+from hydock.daemon.params import filters, json_response, query_bool
 from hydock.engine import Engine
 from hydock.errors import InvalidArgument, NotImplementedYet
 
@@ -54,14 +55,41 @@ async def tag(request: web.Request) -> web.Response:
 @routes.delete("/images/{name:.+}")
 async def remove(request: web.Request) -> web.Response:
     engine = _engine(request)
-    in_use = {r.image for r in await run_blocking(engine.container_service.list_records, all=True)}
     actions = await run_blocking(
-        engine.image_service.remove, request.match_info["name"], force=query_bool(request, "force"), in_use=in_use
+        engine.image_service.remove,
+        request.match_info["name"],
+        force=query_bool(request, "force"),
+        in_use=await _images_in_use(engine),
     )
+    _emit_removals(request, actions)
+    return json_response(actions)
+
+
+@routes.post("/images/prune")
+async def prune(request: web.Request) -> web.Response:
+    wanted = filters(request)
+    if set(wanted) - {"dangling"}:
+        raise InvalidArgument(f"invalid filter '{sorted(set(wanted) - {'dangling'})[0]}'")
+    dangling = wanted.get("dangling", ["true"])
+    if any(value not in ("true", "false", "1", "0") for value in dangling):
+        raise InvalidArgument(f"invalid filter 'dangling={dangling[0]}'")
+    engine = _engine(request)
+    actions, reclaimed = await run_blocking(
+        engine.image_service.prune, dangling_only=dangling[-1] in ("true", "1"), in_use=await _images_in_use(engine)
+    )
+    _emit_removals(request, actions)
+    request.app["events"].emit("image", "prune", "", {"reclaimed": str(reclaimed)})
+    return json_response(ImagePruneResponse(actions or None, reclaimed))
+
+
+async def _images_in_use(engine: Engine) -> set[str]:
+    return {record.image for record in await run_blocking(engine.container_service.list_records, all=True)}
+
+
+def _emit_removals(request: web.Request, actions: list[dict[str, str]]) -> None:
     for action in actions:
         for kind, subject in action.items():
             request.app["events"].emit("image", "untag" if kind == "Untagged" else "delete", subject, {"name": subject})
-    return json_response(actions)
 
 
 @routes.post("/images/create")

@@ -16,6 +16,7 @@ from hydock.api_types import (
     API_VERSION,
     MIN_API_VERSION,
     ComponentVersion,
+    DiskUsage,
     InfoResponse,
     Platform,
     VersionResponse,
@@ -23,6 +24,7 @@ from hydock.api_types import (
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.events import Event
 from hydock.daemon.params import filters, json_response
+from hydock.daemon.routes_containers import container_sizes, container_summary
 from hydock.engine import Engine
 from hydock.engine.images import host_architecture
 from hydock.errors import InvalidArgument, NotImplementedYet
@@ -181,6 +183,39 @@ async def events(request: web.Request) -> web.StreamResponse:
         bus.unsubscribe(queue)
     await response.write_eof()
     return response
+
+
+@routes.get("/system/df")
+async def disk_usage(request: web.Request) -> web.Response:
+    return json_response(await run_blocking(_disk_usage, request.app["engine"]))
+
+
+def _disk_usage(engine: Engine) -> DiskUsage:
+    records = engine.container_service.list_records(all=True)
+    per_image: dict[str, int] = {}
+    for record in records:
+        per_image[record.image] = per_image.get(record.image, 0) + 1
+    sizes = container_sizes(engine, records)
+    now = time.time()
+    return DiskUsage(
+        layers_size=engine.image_service.layers_size(),
+        images=engine.image_service.summaries(containers=per_image),
+        containers=[container_summary(record, now, sizes[record.id]) for record in records],
+        volumes=[],
+        build_cache=[],
+    )
+
+
+@routes.post("/networks/prune")
+async def prune_networks(request: web.Request) -> web.Response:
+    # hydockd has no user-defined networks yet, so `docker system prune` finds none to remove.
+    return json_response({"NetworksDeleted": None})
+
+
+@routes.post("/build/prune")
+async def prune_build_cache(request: web.Request) -> web.Response:
+    # Nor a build cache yet.
+    return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
 
 
 async def later_issue(request: web.Request) -> web.Response:

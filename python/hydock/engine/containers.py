@@ -703,13 +703,17 @@ class ContainerService:
                 rows.append(row)
         return list(PS_TITLES), rows
 
+    def size_rw(self, container_id: str) -> int:
+        """The bytes of the container's writable layer."""
+        return _tree_size(self._path(container_id) / "upper")
+
     def prune(self) -> tuple[list[str], int]:
         """Removes every container that is not running; their IDs and the bytes their writable layers held."""
         deleted, reclaimed = [], 0
         for record in self.list_records(all=True):
             if record.state.running:
                 continue
-            size = _tree_size(self._path(record.id) / "upper")
+            size = self.size_rw(record.id)
             try:
                 self.remove(record.id)
             except (ContainerNotFound, Conflict):

@@ -159,16 +159,21 @@ class ImageService:
         self._images.tag(image_id, parse_reference(target).with_default_tag())
         self._touch_tag_time(image_id)
 
-    def _size(self, image_id: str) -> int:
-        return sum(layer.size for layer in self.layers(image_id))
-
-    def summaries(self, *, all: bool = False) -> list[ImageSummary]:
+    def summaries(self, *, all: bool = False, containers: dict[str, int] | None = None) -> list[ImageSummary]:
+        """GET /images/json's entries; given each image's number of `containers`, also that count and the bytes
+        each image shares with others (what `system df` shows)."""
         tags = self._images.tags()
+        layers = {image_id: self.layers(image_id) for image_id in self._images.ids()}
+        users: dict[str, int] = {}
+        for image_layers in layers.values():
+            for layer in image_layers:
+                users[layer.chain_id] = users.get(layer.chain_id, 0) + 1
         summaries = []
-        for image_id in self._images.ids():
+        for image_id, image_layers in layers.items():
             config = self.config(image_id)
             repo_tags = [parse_reference(t).familiar() for t in self._images.tags_of(image_id, tags)]
-            size = self._size(image_id)
+            size = sum(layer.size for layer in image_layers)
+            shared = sum(layer.size for layer in image_layers if users[layer.chain_id] > 1)
             summaries.append(
                 ImageSummary(
                     id=image_id,
@@ -178,9 +183,9 @@ class ImageService:
                     created=int(parse_rfc3339(config.created)),
                     size=size,
                     virtual_size=size,
-                    shared_size=-1,
+                    shared_size=-1 if containers is None else shared,
                     labels=config.config.labels or {},
-                    containers=-1,
+                    containers=-1 if containers is None else containers.get(image_id, 0),
                 )
             )
         summaries.sort(key=lambda s: s.created, reverse=True)
@@ -261,19 +266,49 @@ class ImageService:
         for tag in tags:
             self._images.untag(parse_reference(tag))
             actions.append({"Untagged": parse_reference(tag).familiar()})
-        actions.extend(self._delete(image_id))
+        actions.append(self._delete(image_id)[0])
         return actions
 
-    def _delete(self, image_id: str) -> list[dict[str, str]]:
+    def prune(self, *, dangling_only: bool, in_use: set[str]) -> tuple[list[dict[str, str]], int]:
+        """Docker's image prune: untagged images (every image with `dangling_only` False) that no container uses.
+
+        Returns the {"Untagged"}/{"Deleted"} entries and the bytes of the layers that went with them.
+        """
+        tags = self._images.tags()
+        actions: list[dict[str, str]] = []
+        reclaimed = 0
+        for image_id in self._images.ids():
+            image_tags = self._images.tags_of(image_id, tags)
+            if image_id in in_use or (dangling_only and image_tags):
+                continue
+            for tag in image_tags:
+                self._images.untag(parse_reference(tag))
+                actions.append({"Untagged": parse_reference(tag).familiar()})
+            try:
+                deleted, freed = self._delete(image_id)
+            except ImageNotFound:
+                continue  # removed meanwhile
+            actions.append(deleted)
+            reclaimed += freed
+        return actions, reclaimed
+
+    def layers_size(self) -> int:
+        """The bytes of every layer in the store, each counted once however many images share it."""
+        return self.store.layers.total_size()
+
+    def _delete(self, image_id: str) -> tuple[dict[str, str], int]:
+        """Deletes the image and whatever of its layers and blobs no other image needs; the bytes of those layers."""
         record = self._images.record(image_id)
         manifest = self._images.manifest(record)
-        doomed_chains = {layer.chain_id for layer in self.layers(image_id)}
+        own_layers = self.layers(image_id)
+        doomed_chains = {layer.chain_id for layer in own_layers}
         with self._images.locked():
             self._images.delete_record(image_id)
             for other in self._images.ids():
                 doomed_chains -= {layer.chain_id for layer in self.layers(other)}
                 if not doomed_chains:
                     break
+        freed = sum(layer.size for layer in own_layers if layer.chain_id in doomed_chains)
         for chain in doomed_chains:
             self.store.layers.remove(chain)
         still_used_blobs = set()
@@ -285,7 +320,7 @@ class ImageService:
                 self.store.blobs.delete(descriptor.digest)
         self.store.blobs.delete(record.manifest_digest)
         self.store.blobs.delete(image_id)
-        return [{"Deleted": image_id}]
+        return {"Deleted": image_id}, freed
 
     def exists(self, name: str) -> bool:
         try:

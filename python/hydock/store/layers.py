@@ -105,3 +105,12 @@ class LayerStore:
 
     def all_chains(self) -> list[str]:
         return ["sha256:" + p.parent.name for p in self.dir.glob("*/layer.json") if not p.parent.name.startswith(".")]
+
+    def total_size(self) -> int:
+        total = 0
+        for chain in self.all_chains():
+            try:
+                total += self.get(chain).size
+            except NotFound:
+                continue  # removed meanwhile
+        return total
