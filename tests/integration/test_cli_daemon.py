@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from pathlib import Path
 
@@ -68,3 +69,21 @@ def test_client_run_list_logs_remove(cli, root: Path, busybox_tar: Path) -> None
     assert client.containers.list(all=True) == []
     with pytest.raises(hydock.errors.NotFound):
         client.containers.get("bg")
+
+
+def test_attach_streams_output_forwards_signals_and_exits_with_the_status(cli: Cli, image: str) -> None:
+    script = "trap 'echo got TERM; exit 3' TERM; while true; do echo tick; echo tock >&2; sleep 0.1; done"
+    container = cli("run", "-d", image, "sh", "-c", script).stdout.decode().strip()
+    attached = subprocess.Popen(cli.argv("attach", container), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert attached.stdout is not None and attached.stdout.readline() == b"tick\n"  # attached, signals proxied
+        attached.send_signal(signal.SIGTERM)
+        stdout, stderr = attached.communicate(timeout=30)
+    finally:
+        attached.kill()
+    assert attached.returncode == 3, stderr
+    assert stdout.endswith(b"got TERM\n") and set(stdout.splitlines()[:-1]) <= {b"tick"}
+    assert set(stderr.splitlines()) == {b"tock"}
+    stopped = cli("attach", container)
+    assert (stopped.returncode, stopped.stderr) == (1, b"You cannot attach to a stopped container, start it first\n")
+    assert cli("rm", container).returncode == 0

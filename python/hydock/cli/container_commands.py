@@ -74,14 +74,15 @@ def run(detach: bool, image: str, command: tuple[str, ...], **params: Any) -> No
     raise click.exceptions.Exit(status)
 
 
-def _attach_and_start(client: APIClient, container_id: str, condition: str) -> int:
-    """Docker's foreground run: attach, have the daemon acknowledge the wait, start, copy output, exit status."""
+def _attach_and_start(client: APIClient, container_id: str, condition: str, *, start: bool = True) -> int:
+    """Docker's foreground run (and attach, with `start` False): attach, have the daemon acknowledge the wait,
+    start, copy output, exit status."""
     from hydock.client.streams import STDOUT, demux
 
     with client.attach(container_id) as stream:
         waiting = client.wait(container_id, condition)
         try:
-            if not _start(client, container_id):
+            if start and not _start(client, container_id):
                 return 0
             out, err = sys.stdout.buffer, sys.stderr.buffer
             for number, data in demux(stream.iter_chunks()):
@@ -91,6 +92,29 @@ def _attach_and_start(client: APIClient, container_id: str, condition: str) -> i
             return waiting.result().status_code
         finally:
             waiting.close()
+
+
+@click.command("attach")
+@click.option("--no-stdin", is_flag=True, help="Do not attach STDIN")
+@click.option("--sig-proxy/--no-sig-proxy", default=True, help="Proxy all received signals to the process")
+@click.argument("container")
+def attach(no_stdin: bool, sig_proxy: bool, container: str) -> None:
+    """Attach to a running container's output; exit with its status when it stops. (Containers get no stdin.)"""
+    client = api()
+    inspected = client.inspect_container(container)
+    state = inspected["State"]
+    if not state["Running"]:
+        click.echo("You cannot attach to a stopped container, start it first", err=True)
+        raise click.exceptions.Exit(1)
+    if state["Paused"]:
+        click.echo("You cannot attach to a paused container, unpause it first", err=True)
+        raise click.exceptions.Exit(1)
+    if not sig_proxy:
+        raise click.exceptions.Exit(_attach_and_start(client, inspected["Id"], "not-running", start=False))
+    with SignalProxy(client.transport.base_url) as proxy:
+        proxy.target(inspected["Id"])
+        status = _attach_and_start(client, inspected["Id"], "not-running", start=False)
+    raise click.exceptions.Exit(status)
 
 
 @click.command("exec", context_settings=RUN_CONTEXT)
@@ -538,7 +562,23 @@ def prune(force: bool) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (run, create, start, exec_, ps, logs, stop, kill, restart, pause, unpause, rename, update, top):
+    for command in (
+        run,
+        create,
+        start,
+        attach,
+        exec_,
+        ps,
+        logs,
+        stop,
+        kill,
+        restart,
+        pause,
+        unpause,
+        rename,
+        update,
+        top,
+    ):
         group.add_command(command)
     for command in (wait, rm, inspect, stats, container_group):
         group.add_command(command)

@@ -19,7 +19,7 @@ USAGE_EXIT = 125
 # millisecond of import is paid by every `hydock` invocation.
 COMMAND_MODULES = {
     "hydock.cli.container_commands": (
-        "run", "create", "start", "exec", "ps", "logs", "stop", "kill", "restart", "pause", "unpause", "rename",
+        "run", "create", "start", "attach", "exec", "ps", "logs", "stop", "kill", "restart", "pause", "unpause", "rename",
         "update", "top", "wait", "rm", "inspect", "stats", "container",
     ),
     "hydock.cli.image_commands": ("import", "images", "tag", "rmi", "history"),
