@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hydock.errors import InvalidReference
-from hydock.store.reference import parse_reference
+from hydock.store.reference import parse_reference, validate_repository_path, validate_tag
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -59,3 +59,21 @@ def test_invalid_references(text: str, message: str) -> None:
     with pytest.raises(InvalidReference) as info:
         parse_reference(text)
     assert message in str(info.value)
+
+
+@pytest.mark.parametrize("path", ["busybox", "library/busybox", "a__b/c-d.e/f_g", "x" * 255])
+def test_repository_paths_a_registry_accepts(path: str) -> None:
+    assert validate_repository_path(path) == path
+
+
+@pytest.mark.parametrize("path", ["Upper", "a//b", "-x", "x/", "a..b", "../etc", "caf\u00e9", "x" * 256])
+def test_repository_paths_a_registry_refuses(path: str) -> None:
+    with pytest.raises(InvalidReference):
+        validate_repository_path(path)
+
+
+def test_tags_are_ascii_as_in_dockers_grammar() -> None:
+    assert validate_tag("v1.0_rc-2") == "v1.0_rc-2"
+    for tag in ("caf\u00e9", ".hidden", "-x", "a" * 129):
+        with pytest.raises(InvalidReference):
+            validate_tag(tag)

@@ -24,6 +24,7 @@ COMMAND_MODULES = {
     ),
     "hydock.cli.image_commands": ("import", "images", "tag", "rmi", "history"),
     "hydock.cli.system_commands": ("version", "info", "events", "system"),
+    "hydock.cli.registry_commands": ("registry",),
 }  # fmt: skip
 
 

@@ -22,6 +22,12 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def sha256_file(path: Path) -> str:
+    """The digest of a file, read in chunks: a layer never has to fit in memory."""
+    with open(path, "rb") as f:
+        return "sha256:" + hashlib.file_digest(f, "sha256").hexdigest()
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = root

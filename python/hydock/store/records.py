@@ -5,6 +5,9 @@ from __future__ import annotations
 import msgspec
 
 MEDIA_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MEDIA_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+MEDIA_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+MEDIA_DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 MEDIA_OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 MEDIA_OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 MEDIA_OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"

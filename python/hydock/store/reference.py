@@ -21,13 +21,14 @@ _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _HOST = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])"
 _DOMAIN = rf"{_HOST}(?::[0-9]+)?"
 _PATH = rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"
 _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
 
 _REFERENCE_RE = re.compile(rf"^((?:{_DOMAIN}/)?{_PATH})(?::({_TAG}))?(?:@({_DIGEST}))?$")
 _ANCHORED_HEX64 = re.compile(r"^[a-f0-9]{64}$")
 _DOMAIN_RE = re.compile(rf"^{_DOMAIN}$")
 _TAG_RE = re.compile(rf"^{_TAG}$")
+_PATH_RE = re.compile(rf"^{_PATH}$")
 
 
 class Reference(msgspec.Struct, frozen=True):
@@ -113,3 +114,12 @@ def validate_tag(tag: str) -> str:
     if not _TAG_RE.match(tag):
         raise InvalidReference(f"invalid reference format: invalid tag {tag!r}")
     return tag
+
+
+def validate_repository_path(path: str) -> str:
+    """A repository name without its registry domain, as a registry's `/v2/<name>/` receives it."""
+    if not _PATH_RE.match(path):
+        raise InvalidReference(f"invalid repository name {path!r}")
+    if len(path) > NAME_TOTAL_LENGTH_MAX:
+        raise InvalidReference(f"repository name must not be more than {NAME_TOTAL_LENGTH_MAX} characters")
+    return path
