@@ -26,6 +26,10 @@ class Started:
 def apply_layer(source: int | str, target: str, tee: str | None = None) -> ApplyStats:
     """Unpack a layer tar (plain/gzip/zstd) onto `target`; raises LayerError naming the entry."""
 
+def digest_layer(source: int | str) -> ApplyStats:
+    """Read a layer blob (plain/gzip/zstd) to its end and hash it, raw and decompressed, without
+    unpacking it; raises LayerError."""
+
 def diff_layer(upper: str, out: str, compression: str = "gzip", mtime: int | None = None) -> DiffStats:
     """Write the layer tar of an overlay upper dir to `out`; raises LayerError."""
 

@@ -204,6 +204,32 @@ class HistoryEntry(msgspec.Struct, rename=docker_name):
     comment: str = ""
 
 
+class ProgressDetail(msgspec.Struct, omit_defaults=True):
+    current: int = 0
+    total: int = 0
+
+
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
+    message: str
+    code: int = 0
+
+
+class JSONMessage(
+    msgspec.Struct, omit_defaults=True, rename={"progress_detail": "progressDetail", "error_detail": "errorDetail"}
+):
+    """One line of Docker's JSON message streams (pull, push, load, import): a status for an id, progress,
+    or an error."""
+
+    status: str = ""
+    id: str = ""
+    progress: str = ""
+    progress_detail: ProgressDetail | None = None
+    stream: str = ""
+    error: str = ""
+    error_detail: ErrorDetail | None = None
+    aux: dict | None = None
+
+
 class ImportProgress(msgspec.Struct):
     """The JSON message POST /images/create?fromSrc=- answers with: the new image's id in `status`."""
 

@@ -45,6 +45,10 @@ class DigestMismatch(StoreError):
     pass
 
 
+class ArchiveError(HydockError):
+    """An image archive given to load is malformed, cut short, or does not match its own digests."""
+
+
 class LayerError(HydockError):
     """A layer tar could not be applied or produced. `step` names where it failed."""
 

@@ -1,9 +1,10 @@
-"""Image commands: import, images, tag, rmi, history (and image inspect, shared with `inspect`)."""
+"""Image commands: import, images, tag, rmi, history, save, load (and image inspect, shared with `inspect`)."""
 
 from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 import click
 
@@ -130,6 +131,54 @@ def history(human: bool, quiet: bool, no_trunc: bool, name: str) -> None:
     print_table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows)
 
 
+@click.command("save")
+@click.option("-o", "--output", default=None, help="Write to a file, instead of STDOUT")
+@click.argument("names", metavar="IMAGE...", nargs=-1, required=True)
+def save(output: str | None, names: tuple[str, ...]) -> None:
+    """Save one or more images to a tar archive (streamed to STDOUT by default)."""
+    if output is None:
+        if sys.stdout.isatty():
+            click.echo("cowardly refusing to save to a terminal. Use the -o flag or redirect", err=True)
+            raise click.exceptions.Exit(1)
+        for chunk in api().save_images(list(names)):
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+        return
+    import os
+
+    from hydock.store.atomic import temp_sibling
+
+    # Like docker, the file appears only once the whole archive is in it.
+    target = Path(output)
+    partial = temp_sibling(target)
+    try:
+        with open(partial, "wb") as archive:
+            for chunk in api().save_images(list(names)):
+                archive.write(chunk)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@click.command("load")
+@click.option("-i", "--input", "input_", default=None, help="Read from tar archive file, instead of STDIN")
+@click.option("-q", "--quiet", is_flag=True, help="Suppress the load output")
+def load(input_: str | None, quiet: bool) -> None:
+    """Load images from a tar archive (docker save, OCI layout) or STDIN."""
+    from hydock.errors import InvalidArgument
+
+    if input_ is None and sys.stdin.isatty():
+        click.echo("requested load from stdin, but stdin is empty", err=True)
+        raise click.exceptions.Exit(1)
+    try:
+        tar = sys.stdin.buffer if input_ is None else open(input_, "rb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise InvalidArgument(f"open {input_}: {exc.strerror.lower() if exc.strerror else exc}") from None
+    with tar:
+        for message in api().load_images(iter(lambda: tar.read(1 << 20), b""), quiet=quiet):
+            click.echo(message.stream, nl=False)
+
+
 def register(group: click.Group) -> None:
-    for command in (import_, images, tag, rmi, history):
+    for command in (import_, images, tag, rmi, history, save, load):
         group.add_command(command)

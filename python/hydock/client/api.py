@@ -21,14 +21,16 @@ from hydock.api_types import (
     ImagePruneResponse,
     ImageSummary,
     ImportProgress,
+    JSONMessage,
     TopResponse,
     UpdateBody,
     UpdateResponse,
     WaitResponse,
 )
 from hydock.client.errors import raise_for_status
-from hydock.client.streams import STDOUT, demux
+from hydock.client.streams import STDOUT, demux, json_stream
 from hydock.client.transport import HijackedConnection, QueryValue, Response, Transport
+from hydock.errors import HydockError
 
 Stream = tuple[str, bytes]
 """("stdout" | "stderr", data), as the engine's logs yield them."""
@@ -198,6 +200,19 @@ class APIClient:
 
     def history(self, name: str) -> list[HistoryEntry]:
         return self._call("GET", f"/images/{_segment(name)}/history").json(list[HistoryEntry])
+
+    def save_images(self, names: list[str]) -> Iterator[bytes]:
+        """The tar of the named images, as the daemon streams it."""
+        return self._call("GET", "/images/get", query={"names": names}, stream=True).iter_chunks()
+
+    def load_images(self, source: Iterable[bytes], *, quiet: bool = False) -> Iterator[JSONMessage]:
+        """Streams an image archive to the daemon; yields its messages, raising the error it ends with, if any."""
+        headers = {"Content-Type": "application/x-tar"}
+        response = self._call("POST", "/images/load", query={"quiet": quiet}, body=source, headers=headers, stream=True)
+        for message in json_stream(response.iter_lines(), JSONMessage):
+            if message.error_detail is not None or message.error:
+                raise HydockError(message.error_detail.message if message.error_detail else message.error)
+            yield message
 
 
 def _split_reference(reference: str) -> tuple[str, str | None]:

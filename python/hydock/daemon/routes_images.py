@@ -1,17 +1,26 @@
-"""/images/...: list, inspect, history, tag, remove, import (POST /images/create?fromSrc=)."""
+"""/images/...: list, inspect, history, tag, remove, prune, import (POST /images/create?fromSrc=), save (get) and
+load."""
 
 from __future__ import annotations
+
+import asyncio
+import logging
+import os
 
 import msgspec
 from aiohttp import web
 
-from hydock.api_types import ImagePruneResponse
+from hydock.api_types import ErrorDetail, ImagePruneResponse, JSONMessage
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.params import filters, json_response, query_bool
 from hydock.engine import Engine
-from hydock.errors import InvalidArgument, NotImplementedYet
+from hydock.engine.image_archives import LoadedImage
+from hydock.errors import HydockError, InvalidArgument, NotImplementedYet
 
 routes = web.RouteTableDef()
+log = logging.getLogger("hydockd")
+LOAD_CHUNK = 1 << 20
+_encoder = msgspec.json.Encoder()
 
 
 class ProgressMessage(msgspec.Struct, omit_defaults=True):
@@ -117,3 +126,88 @@ async def create(request: web.Request) -> web.StreamResponse:
         ingest.unlink(missing_ok=True)
     request.app["events"].emit("image", "import", image_id, {"name": reference or image_id})
     return json_response(ProgressMessage(status=image_id))
+
+
+@routes.get("/images/get")
+async def save_several(request: web.Request) -> web.StreamResponse:
+    return await _save(request, request.query.getall("names", []))
+
+
+@routes.get("/images/{name:.+}/get")
+async def save(request: web.Request) -> web.StreamResponse:
+    return await _save(request, [request.match_info["name"]])
+
+
+async def _save(request: web.Request, names: list[str]) -> web.StreamResponse:
+    # Looked up before the 200 goes out, so an unknown name is a plain 404.
+    archive = await run_blocking(_engine(request).image_service.save, names)
+    response = web.StreamResponse(headers={"Content-Type": "application/x-tar"})
+    await response.prepare(request)
+    chunks = iter(archive)
+    try:
+        while (chunk := await run_blocking(next, chunks, None)) is not None:
+            await response.write(chunk)
+    except (HydockError, OSError) as exc:
+        # The 200 is out: all that is left to tell the client the tar is broken is to cut it short.
+        log.error("saving %s failed: %s", " ".join(names), exc)
+        assert request.transport is not None
+        request.transport.close()
+        return response
+    for image_id in archive.image_ids:
+        request.app["events"].emit("image", "save", image_id, {"name": image_id})
+    await response.write_eof()
+    return response
+
+
+@routes.post("/images/load")
+async def load(request: web.Request) -> web.StreamResponse:
+    """The body streams through a pipe to the loader's thread; like Docker, its errors come in the JSON stream."""
+    read_fd, write_fd = os.pipe()
+    loading = asyncio.ensure_future(run_blocking(_load_from_pipe, _engine(request), read_fd))
+    try:
+        async for chunk in request.content.iter_chunked(LOAD_CHUNK):
+            if write_fd < 0:
+                continue  # the loader has stopped reading: take the rest of the body unread, then answer
+            try:
+                await run_blocking(_write_all, write_fd, chunk)
+            except BrokenPipeError:
+                os.close(write_fd)
+                write_fd = -1
+    finally:
+        if write_fd >= 0:
+            os.close(write_fd)
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    try:
+        loaded = await loading
+    except (HydockError, OSError) as exc:
+        await response.write(_encoder.encode(JSONMessage(error=str(exc), error_detail=ErrorDetail(str(exc)))) + b"\n")
+        loaded = []
+    for image in loaded:
+        for line in _load_report(image):
+            await response.write(_encoder.encode(JSONMessage(stream=line)) + b"\n")
+        for name in image.tags or [image.id]:
+            request.app["events"].emit("image", "load", image.id, {"name": name})
+    await response.write_eof()
+    return response
+
+
+def _load_from_pipe(engine: Engine, read_fd: int) -> list[LoadedImage]:
+    # Closing the read end as soon as the load ends tells the writer, waiting on a full pipe, to stop.
+    with open(read_fd, "rb") as archive:
+        return engine.image_service.load(archive)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _load_report(image: LoadedImage) -> list[str]:
+    """What `docker load` prints for an image."""
+    lines = [
+        f"The image {tag} already exists, renaming the old one with ID {previous} to empty string\n"
+        for tag, previous in image.replaced.items()
+    ]
+    return lines + ([f"Loaded image: {tag}\n" for tag in image.tags] or [f"Loaded image ID: {image.id}\n"])

@@ -224,7 +224,7 @@ async def later_issue(request: web.Request) -> web.Response:
 
 def register_later_issues(router: web.UrlDispatcher, version_segment: str) -> None:
     """Endpoints of features still to come (build, push, networks, volumes, exec...) answer clearly."""
-    for path in ("/build", "/networks", "/volumes", "/images/{name:.+}/push", "/images/get", "/images/load",
+    for path in ("/build", "/networks", "/volumes", "/images/{name:.+}/push",
                    "/swarm", "/services", "/nodes", "/secrets", "/configs", "/plugins", "/session", "/distribution"):  # fmt: skip
         for prefix in ("", version_segment):
             router.add_route("*", prefix + path, later_issue)

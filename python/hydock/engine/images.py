@@ -11,6 +11,7 @@ import msgspec
 
 from hydock.api_types import HistoryEntry, ImageSummary
 from hydock.engine.changes import apply_changes
+from hydock.engine.image_archives import ImageArchive, LoadedImage, load_images, save_images
 from hydock.engine.records import GraphDriver, ImageInspect, ImageRootFS
 from hydock.errors import Conflict, ImageNotFound
 from hydock.store import Store
@@ -139,14 +140,30 @@ class ImageService:
         return image_id
 
     def _commit(self, config: ImageConfig, layers: list[Descriptor]) -> str:
-        """Write config and manifest blobs and the image record; the config digest is the image ID."""
-        config_bytes = msgspec.json.encode(config)
+        return self.store_image(msgspec.json.encode(config), layers)
+
+    def store_image(self, config_bytes: bytes, layers: list[Descriptor]) -> str:
+        """Write config and manifest blobs and the image record; the config digest is the image ID.
+
+        The config is kept byte for byte: a loaded image keeps the ID it had where it was saved.
+        """
         image_id = self.store.blobs.write(config_bytes)
         manifest = Manifest(2, Descriptor(MEDIA_OCI_CONFIG, image_id, len(config_bytes)), layers)
         manifest_digest = self.store.blobs.write(msgspec.json.encode(manifest))
         with self._images.locked():
             self._images.put_record(ImageRecord(image_id, manifest_digest))
         return image_id
+
+    def save(self, names: list[str]) -> ImageArchive:
+        """Like `docker save`: the images are looked up at once, the tar is read as it is iterated."""
+        return save_images(self, names)
+
+    def load(self, source: str | os.PathLike[str] | BinaryIO) -> list[LoadedImage]:
+        """Like `docker load`: every image of a docker-archive or OCI-layout tar, all verified before any is stored."""
+        if isinstance(source, (str, os.PathLike)):
+            with open(source, "rb") as archive:
+                return load_images(self, archive, host_architecture())
+        return load_images(self, source, host_architecture())
 
     def _touch_tag_time(self, image_id: str) -> None:
         with self._images.locked():

@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 
 from hydock import _core
-from hydock.errors import NotFound
+from hydock.errors import DigestMismatch, NotFound
 from hydock.store.atomic import write_atomic
 from hydock.store.records import LayerRecord
 
@@ -61,15 +61,20 @@ class LayerStore:
     def diff_path(self, layer: LayerRecord) -> Path:
         return self._layer_dir(layer.chain_id) / "diff"
 
-    def apply(self, source: int | str, parent_chain: str, tee: Path | None) -> AppliedBlob:
+    def apply(
+        self, source: int | str, parent_chain: str, tee: Path | None, *, diff_id: str | None = None
+    ) -> AppliedBlob:
         """Unpack a layer stream (fd or path) on top of `parent_chain`, teeing the raw bytes to `tee`.
 
-        The layer becomes visible (layer.json written, directory renamed in) only once it is whole.
+        The layer becomes visible (layer.json written, directory renamed in) only once it is whole, and, when
+        `diff_id` is given, only if its content has that digest.
         """
         staging = self.dir / f".tmp-{secrets.token_hex(8)}"
         (staging / "diff").mkdir(parents=True)
         try:
             stats = _core.apply_layer(source, str(staging / "diff"), str(tee) if tee else None)
+            if diff_id is not None and stats.diff_id != diff_id:
+                raise DigestMismatch(f"layer content hashes to {stats.diff_id}, not to its diff id {diff_id}")
             chain = chain_id(parent_chain, stats.diff_id)
             final = self._layer_dir(chain)
             if (final / "layer.json").exists():
@@ -85,6 +90,13 @@ class LayerStore:
             raise
         os.symlink(f"../{final.name}/diff", self.links / record.short)
         return AppliedBlob(record, stats.digest, stats.compressed_size, stats.compression)
+
+    def verify(self, source: int | str, diff_id: str) -> str:
+        """Checks a layer blob against its diff id without unpacking it; returns how it is compressed."""
+        stats = _core.digest_layer(source)
+        if stats.diff_id != diff_id:
+            raise DigestMismatch(f"layer content hashes to {stats.diff_id}, not to its diff id {diff_id}")
+        return stats.compression
 
     def _new_short(self) -> str:
         while True:

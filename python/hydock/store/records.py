@@ -56,11 +56,22 @@ class ImageConfig(msgspec.Struct, omit_defaults=True):
     history: list[History] = []
 
 
+class Platform(msgspec.Struct, omit_defaults=True):
+    """What an index entry's manifest runs on."""
+
+    architecture: str
+    os: str
+    os_version: str = msgspec.field(default="", name="os.version")
+    os_features: list[str] | None = msgspec.field(default=None, name="os.features")
+    variant: str = ""
+
+
 class Descriptor(msgspec.Struct, rename="camel", omit_defaults=True):
     media_type: str
     digest: str
     size: int
     annotations: dict[str, str] | None = None
+    platform: Platform | None = None
 
 
 class Manifest(msgspec.Struct, rename="camel", omit_defaults=True):
@@ -68,6 +79,15 @@ class Manifest(msgspec.Struct, rename="camel", omit_defaults=True):
     config: Descriptor
     layers: list[Descriptor]
     media_type: str = MEDIA_OCI_MANIFEST
+    annotations: dict[str, str] | None = None
+
+
+class Index(msgspec.Struct, rename="camel", omit_defaults=True, kw_only=True):
+    """OCI image index (also what an image layout's index.json holds) or Docker manifest list."""
+
+    schema_version: int
+    media_type: str = ""
+    manifests: list[Descriptor]
     annotations: dict[str, str] | None = None
 
 

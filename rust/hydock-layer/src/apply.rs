@@ -1,11 +1,13 @@
-//! `apply_layer`: one pass over a layer blob that extracts it and computes its digests.
+//! `apply_layer`: one pass over a layer blob that extracts it and computes its digests;
+//! `digest_layer`: the same digests without extracting, to check a blob whose layer is already
+//! unpacked.
 //!
 //! The calling thread reads the input (hashing and teeing the raw bytes) and decompresses it; a
 //! second thread hashes the tar stream and writes the files, so the two costs overlap.
 
 use crate::chunks::{self, ChunkSender, Pumped};
 use crate::compression::{self, Compression, MAGIC_LEN};
-use crate::digest::{DigestingReader, TeeFailed};
+use crate::digest::{DigestingReader, DigestingWriter, TeeFailed};
 use crate::error::LayerError;
 use crate::extract::extract_stream;
 use rustix::fd::{AsFd, OwnedFd};
@@ -63,6 +65,38 @@ pub fn apply_layer(
     let tar_digest = extracted?;
     debug_assert_eq!(pumped, Pumped::SourceDrained);
     // Bytes after the end of the compressed stream belong to the blob too.
+    io::copy(&mut raw, &mut io::sink()).map_err(input_error)?;
+    let (digest, compressed_size) = raw.finish().map_err(input_error)?;
+    let (diff_id, size) = tar_digest.unwrap_or_else(|| (digest.clone(), compressed_size));
+    Ok(ApplyStats {
+        digest,
+        diff_id,
+        compressed_size,
+        size,
+        compression,
+    })
+}
+
+/// Reads the layer blob from `input` to its end, decompressing it as `apply_layer` would, and
+/// returns the same digests and sizes without writing anything.
+pub fn digest_layer(input: impl Read) -> Result<ApplyStats, LayerError> {
+    let mut raw = DigestingReader::new(input, None);
+    let mut buffered = BufReader::with_capacity(INPUT_BUFFER_SIZE, &mut raw);
+    let magic = read_magic(&mut buffered).map_err(input_error)?;
+    let compression = Compression::detect(&magic);
+    let mut decoded = compression::decoder(compression, Cursor::new(magic).chain(buffered))
+        .map_err(input_error)?;
+    // As in `apply_layer`, a plain tar's digest is its diff id: it is hashed once.
+    let tar_digest = if compression == Compression::None {
+        io::copy(&mut decoded, &mut io::sink()).map_err(input_error)?;
+        None
+    } else {
+        let mut tar = DigestingWriter::new(io::sink());
+        io::copy(&mut decoded, &mut tar).map_err(input_error)?;
+        let (_, diff_id, size) = tar.into_parts();
+        Some((diff_id, size))
+    };
+    drop(decoded);
     io::copy(&mut raw, &mut io::sink()).map_err(input_error)?;
     let (digest, compressed_size) = raw.finish().map_err(input_error)?;
     let (diff_id, size) = tar_digest.unwrap_or_else(|| (digest.clone(), compressed_size));

@@ -19,7 +19,7 @@ mod tar_writer;
 mod walk;
 mod whiteout;
 
-pub use apply::{apply_layer, ApplyStats};
+pub use apply::{apply_layer, digest_layer, ApplyStats};
 pub use compression::Compression;
 pub use diff::{diff_layer, DiffOptions, DiffStats};
 pub use error::LayerError;

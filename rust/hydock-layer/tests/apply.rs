@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use hydock_layer::{apply_layer, Compression, LayerError};
+use hydock_layer::{apply_layer, digest_layer, Compression, LayerError};
 use std::path::Path;
 use tar::EntryType;
 
@@ -207,6 +207,23 @@ fn multi_member_gzip_and_trailing_bytes_are_read_and_hashed() {
     assert_eq!(stats.diff_id, sha256(&padded));
     assert_eq!(stats.size, padded.len() as u64);
     assert_eq!(copy, padded);
+}
+
+#[test]
+fn digest_layer_reports_what_apply_layer_does_without_writing() {
+    let tar = every_entry_type();
+    let mut padded = tar.clone();
+    padded.extend(vec![0u8; 2 * 512]);
+    for blob in [padded.clone(), gzip(&tar), zstd(&tar)] {
+        let target = tempfile::tempdir().unwrap();
+        let applied = apply_layer(&blob[..], target.path(), None).unwrap();
+        assert_eq!(digest_layer(&blob[..]).unwrap(), applied);
+    }
+    let cut = gzip(&tar);
+    assert_eq!(
+        digest_layer(&cut[..cut.len() / 2]).unwrap_err().step(),
+        "read"
+    );
 }
 
 #[test]

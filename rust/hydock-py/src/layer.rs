@@ -3,7 +3,9 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use hydock_layer::{apply_layer as apply, diff_layer as diff, Compression, DiffOptions};
+use hydock_layer::{
+    apply_layer as apply, diff_layer as diff, digest_layer as digest, Compression, DiffOptions,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -100,6 +102,21 @@ fn apply_layer(
 }
 
 #[pyfunction]
+fn digest_layer(py: Python<'_>, source: Source) -> PyResult<ApplyStats> {
+    let input = open_source(source)
+        .map_err(|e| crate::errors::LayerError::new_err((format!("opening layer: {e}"), "open")))?;
+    let result = py.detach(|| digest(std::io::BufReader::with_capacity(1 << 20, input)));
+    let stats = result.map_err(|e| layer_error(&e))?;
+    Ok(ApplyStats {
+        digest: stats.digest,
+        diff_id: stats.diff_id,
+        compressed_size: stats.compressed_size,
+        size: stats.size,
+        compression: compression_name(stats.compression),
+    })
+}
+
+#[pyfunction]
 #[pyo3(signature = (upper, out, compression="gzip", mtime=None))]
 fn diff_layer(
     py: Python<'_>,
@@ -135,6 +152,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ApplyStats>()?;
     m.add_class::<DiffStats>()?;
     m.add_function(wrap_pyfunction!(apply_layer, m)?)?;
+    m.add_function(wrap_pyfunction!(digest_layer, m)?)?;
     m.add_function(wrap_pyfunction!(diff_layer, m)?)?;
     Ok(())
 }
