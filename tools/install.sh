@@ -4,9 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# skopeo: the registry server's interop tests push to it and pull from it.
-# skopeo and umoci also read and write the image archives the save/load interop tests exchange.
-APT_PACKAGES=(busybox-static ca-certificates openssl skopeo umoci)
+# skopeo, umoci and docker-registry are the real registry peers the interop tests talk to.
+APT_PACKAGES=(busybox-static ca-certificates openssl skopeo umoci docker-registry)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

@@ -30,10 +30,10 @@ class Daemon:
         self.url = f"unix://{self.socket}"
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
         log = open(self.root / "hydockd.log", "ab")  # noqa: SIM115 - owned by the daemon process
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hydock.daemon.main", "--root", str(self.root)], stdout=log, stderr=log
+            [sys.executable, "-m", "hydock.daemon.main", "--root", str(self.root), *options], stdout=log, stderr=log
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:

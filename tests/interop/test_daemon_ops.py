@@ -42,8 +42,8 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _make_certs(directory: Path) -> None:
-    """A CA, a server certificate for 127.0.0.1 and a client certificate, as Docker's TLS guide makes them."""
+def make_certs(directory: Path, server_ip: str = "127.0.0.1") -> None:
+    """A CA, a server certificate for `server_ip` and a client certificate, as Docker's TLS guide makes them."""
 
     def openssl(*args: str) -> None:
         subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
@@ -64,7 +64,7 @@ def _make_certs(directory: Path) -> None:
         "/CN=hydock-test-ca",
     )
     for name, extension in (
-        ("server", "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth"),
+        ("server", f"subjectAltName=IP:{server_ip}\nextendedKeyUsage=serverAuth"),
         ("client", "extendedKeyUsage=clientAuth"),
     ):
         (directory / f"{name}.ext").write_text(extension + "\n")
@@ -87,7 +87,7 @@ def _make_certs(directory: Path) -> None:
 def test_mutual_tls_on_tcp(tmp_path: Path) -> None:
     certs = tmp_path / "certs"
     certs.mkdir()
-    _make_certs(certs)
+    make_certs(certs)
     root = tmp_path / "root"
     port = _free_port()
     daemon = subprocess.Popen(

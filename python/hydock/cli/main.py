@@ -25,6 +25,7 @@ COMMAND_MODULES = {
     "hydock.cli.image_commands": ("import", "images", "tag", "rmi", "history", "save", "load"),
     "hydock.cli.system_commands": ("version", "info", "events", "system"),
     "hydock.cli.registry_commands": ("registry",),
+    "hydock.cli.distribution_commands": ("pull", "push", "login", "logout"),
 }  # fmt: skip
 
 

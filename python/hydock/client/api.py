@@ -31,6 +31,7 @@ from hydock.client.errors import raise_for_status
 from hydock.client.streams import STDOUT, demux, json_stream
 from hydock.client.transport import HijackedConnection, QueryValue, Response, Transport
 from hydock.errors import HydockError
+from hydock.registry.auth import AuthConfig, AuthResponse
 
 Stream = tuple[str, bytes]
 """("stdout" | "stderr", data), as the engine's logs yield them."""
@@ -184,6 +185,28 @@ class APIClient:
         response = self._call("POST", "/images/create", query=query, body=source)
         *_, last = response.read().strip().splitlines() or [b"{}"]
         return msgspec.json.decode(last, type=ImportProgress).status
+
+    def pull(self, name: str, tag: str, *, registry_auth: str, platform: str = "") -> Iterator[JSONMessage]:
+        """POST /images/create?fromImage=: the daemon's progress messages as they come (an empty tag: all tags)."""
+        query = {"fromImage": name, "tag": tag, "platform": platform or None}
+        return self._messages("/images/create", query, registry_auth)
+
+    def push(self, name: str, tag: str, *, registry_auth: str) -> Iterator[JSONMessage]:
+        return self._messages(f"/images/{_segment(name)}/push", {"tag": tag or None}, registry_auth)
+
+    def login(self, config: AuthConfig) -> AuthResponse:
+        return self._call("POST", "/auth", body=msgspec.json.encode(config)).json(AuthResponse)
+
+    def _messages(self, path: str, query: dict[str, Any], registry_auth: str) -> Iterator[JSONMessage]:
+        response = self.transport.request(
+            "POST", path, query=query, headers={"X-Registry-Auth": registry_auth}, stream=True
+        )
+        with response:
+            raise_for_status(response)
+            for message in json_stream(response.iter_lines(), JSONMessage):
+                if message.error_detail is not None or message.error:
+                    raise HydockError(message.error_detail.message if message.error_detail else message.error)
+                yield message
 
     def images(self, *, all: bool = False) -> list[ImageSummary]:
         return self._call("GET", "/images/json", query={"all": all}).json(list[ImageSummary])

@@ -99,6 +99,19 @@ class ImageCollection:
     def remove(self, image: str, force: bool = False) -> builtins.list[dict[str, str]]:
         return self._api.remove_image(image, force=force)
 
+    def pull(self, repository: str, tag: str | None = None, *, platform: str | None = None) -> Image:
+        """Pulls through the daemon with this user's stored credentials for the registry."""
+        from hydock.registry.credentials import registry_auth_header
+        from hydock.store.reference import join_tag, parse_reference
+
+        ref = parse_reference(join_tag(repository, tag or "latest"))
+        auth = registry_auth_header(ref.domain)
+        for _ in self._api.pull(
+            ref.repository, ref.digest or ref.tag or "", registry_auth=auth, platform=platform or ""
+        ):
+            pass
+        return Image(self._api, str(ref))
+
 
 def _chunks(tar: BinaryIO) -> Iterator[bytes]:
     while data := tar.read(_CHUNK):

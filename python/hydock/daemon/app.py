@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from hydock.api_types import API_VERSION, MIN_API_VERSION, ErrorResponse
-from hydock.daemon import routes_containers, routes_exec, routes_images, routes_system
+from hydock.daemon import routes_containers, routes_distribution, routes_exec, routes_images, routes_system
 from hydock.daemon.errors import http_status
 from hydock.daemon.events import EventBus
 from hydock.daemon.lifecycle import Lifecycle
@@ -16,6 +16,8 @@ from hydock.daemon.params import json_response
 from hydock.engine import Engine
 from hydock.engine.execs import ExecService
 from hydock.errors import HydockError
+from hydock.registry.client import Registries, RegistrySettings
+from hydock.registry.pull import DEFAULT_MAX_DOWNLOADS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 VERSION_SEGMENT = r"/v{api_version:\d+\.\d+}"
@@ -67,7 +69,9 @@ async def docker_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return json_response(ErrorResponse(f"{request.method} is not allowed for {request.path}"), status=405)
 
 
-def build_app(engine: Engine) -> web.Application:
+def build_app(
+    engine: Engine, registries: Registries | None = None, max_downloads: int = DEFAULT_MAX_DOWNLOADS
+) -> web.Application:
     app = web.Application(middlewares=[docker_errors, api_version], client_max_size=0)
     events = EventBus()
     app["engine"] = engine
@@ -76,7 +80,9 @@ def build_app(engine: Engine) -> web.Application:
     app["daemon_id"] = secrets.token_hex(16)
     app["execs"] = {}
     app["exec_service"] = ExecService(engine.container_service)
-    for table in (routes_system.routes, routes_containers.routes, routes_images.routes, routes_exec.routes):
+    routes_distribution.register(app, engine.store, registries or Registries(RegistrySettings()), max_downloads)
+    tables = (routes_system, routes_containers, routes_images, routes_exec, routes_distribution)
+    for table in (module.routes for module in tables):
         add_versioned(app.router, table)
     routes_system.register_later_issues(app.router, VERSION_SEGMENT)
     return app

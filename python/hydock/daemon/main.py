@@ -16,6 +16,9 @@ from aiohttp import web
 
 from hydock.daemon.app import build_app
 from hydock.engine import Engine
+from hydock.registry.client import Registries, RegistrySettings
+from hydock.registry.endpoints import DEFAULT_CERTS_DIR
+from hydock.registry.pull import DEFAULT_MAX_DOWNLOADS
 from hydock.store import DEFAULT_ROOT
 
 DEFAULT_SOCKET = "/run/hydock/hydock.sock"
@@ -57,9 +60,15 @@ def _tls_context(ca: str | None, cert: str | None, key: str | None) -> ssl.SSLCo
 
 
 async def _serve(
-    engine: Engine, hosts: list[str], tls: ssl.SSLContext | None, insecure_tcp: bool, pidfile: str
+    engine: Engine,
+    hosts: list[str],
+    tls: ssl.SSLContext | None,
+    insecure_tcp: bool,
+    pidfile: str,
+    registries: Registries,
+    max_downloads: int,
 ) -> None:
-    app = build_app(engine)
+    app = build_app(engine, registries, max_downloads)
     # Streams (logs -f, events, attach) would hold a shutdown for minutes; containers do not need them.
     runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
     await runner.setup()
@@ -109,6 +118,25 @@ async def _serve(
 @click.option("--tlscert", default=None)
 @click.option("--tlskey", default=None)
 @click.option("--insecure-tcp", is_flag=True, help="Allow TCP without TLS (anyone who can connect is root).")
+@click.option(
+    "--insecure-registry",
+    "insecure_registries",
+    multiple=True,
+    help="Registry (host[:port] or CIDR) that may be plain HTTP or unverified TLS; loopback always may.",
+)
+@click.option(
+    "--registry-certs-dir",
+    default=str(DEFAULT_CERTS_DIR),
+    show_default=True,
+    help="Per-registry CAs and client certificates: DIR/HOST[:PORT]/*.crt, *.cert, *.key.",
+)
+@click.option(
+    "--max-concurrent-downloads",
+    default=DEFAULT_MAX_DOWNLOADS,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Layers downloaded at once per pull.",
+)
 def main(
     root: str | None,
     hosts: tuple[str, ...],
@@ -119,6 +147,9 @@ def main(
     tlscert: str | None,
     tlskey: str | None,
     insecure_tcp: bool,
+    insecure_registries: tuple[str, ...],
+    registry_certs_dir: str,
+    max_concurrent_downloads: int,
 ) -> None:
     """The hydock daemon: the Docker Engine API over a unix socket."""
     logging.basicConfig(
@@ -131,7 +162,10 @@ def main(
     lock = _lock_root(engine.root)
     tls = _tls_context(tlscacert, tlscert, tlskey) if tlsverify else None
     try:
-        asyncio.run(_serve(engine, list(hosts) or [default_socket], tls, insecure_tcp, pidfile or default_pidfile))
+        registries = Registries(RegistrySettings(insecure_registries, registry_certs_dir))
+        endpoints = list(hosts) or [default_socket]
+        pidfile = pidfile or default_pidfile
+        asyncio.run(_serve(engine, endpoints, tls, insecure_tcp, pidfile, registries, max_concurrent_downloads))
     finally:
         os.close(lock)
 

@@ -11,11 +11,12 @@ import msgspec
 from aiohttp import web
 
 from hydock.api_types import ErrorDetail, ImagePruneResponse, JSONMessage
+from hydock.daemon import routes_distribution
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.params import filters, json_response, query_bool
 from hydock.engine import Engine
 from hydock.engine.image_archives import LoadedImage
-from hydock.errors import HydockError, InvalidArgument, NotImplementedYet
+from hydock.errors import HydockError, InvalidArgument
 
 routes = web.RouteTableDef()
 log = logging.getLogger("hydockd")
@@ -104,7 +105,7 @@ def _emit_removals(request: web.Request, actions: list[dict[str, str]]) -> None:
 @routes.post("/images/create")
 async def create(request: web.Request) -> web.StreamResponse:
     if "fromImage" in request.query:
-        raise NotImplementedYet("pulling images from a registry is not supported by hydockd yet")
+        return await routes_distribution.pull(request)
     if request.query.get("fromSrc") != "-":
         raise InvalidArgument("only fromSrc=- (the tar in the request body) is supported")
     repo, tag_name = request.query.get("repo", ""), request.query.get("tag", "")

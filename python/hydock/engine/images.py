@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
 from pathlib import Path
@@ -9,11 +10,17 @@ from typing import BinaryIO
 
 import msgspec
 
-from hydock.api_types import HistoryEntry, ImageSummary
+from hydock.api_types import HistoryEntry, ImageSummary, JSONMessage
 from hydock.engine.changes import apply_changes
 from hydock.engine.image_archives import ImageArchive, LoadedImage, load_images, save_images
 from hydock.engine.records import GraphDriver, ImageInspect, ImageRootFS
 from hydock.errors import Conflict, ImageNotFound
+from hydock.registry.auth import AuthConfig
+from hydock.registry.client import Registries, RegistrySettings
+from hydock.registry.manifests import PlatformSpec, parse_platform
+from hydock.registry.progress import Report
+from hydock.registry.pull import Puller
+from hydock.registry.push import Pusher, PushResult
 from hydock.store import Store
 from hydock.store.layers import AppliedBlob, chain_id
 from hydock.store.records import (
@@ -30,6 +37,11 @@ from hydock.store.records import (
 )
 from hydock.store.reference import parse_reference
 from hydock.timeutil import now_rfc3339, parse_rfc3339
+
+
+def _ignore(message: JSONMessage) -> None:
+    pass
+
 
 _GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
@@ -165,6 +177,48 @@ class ImageService:
                 return load_images(self, archive, host_architecture())
         return load_images(self, source, host_architecture())
 
+    def pull(
+        self,
+        name: str,
+        *,
+        auth: AuthConfig | None = None,
+        platform: str = "",
+        report: Report | None = None,
+        settings: RegistrySettings | None = None,
+    ) -> str:
+        """Like `docker pull`, in this process: the image ID of `name` (tag `latest` when none is given)."""
+        wanted = parse_platform(platform, PlatformSpec("linux", host_architecture()))
+
+        async def pull() -> str:
+            registries = Registries(settings or RegistrySettings())
+            try:
+                puller = Puller(self.store, registries)
+                result = await puller.pull(name, auth or AuthConfig(), wanted, report or _ignore)
+            finally:
+                await registries.close()
+            return result.image_id
+
+        return asyncio.run(pull())
+
+    def push(
+        self,
+        name: str,
+        *,
+        auth: AuthConfig | None = None,
+        report: Report | None = None,
+        settings: RegistrySettings | None = None,
+    ) -> list[PushResult]:
+        """Like `docker push`, in this process: every tag of the repository when `name` has none."""
+
+        async def push() -> list[PushResult]:
+            registries = Registries(settings or RegistrySettings())
+            try:
+                return await Pusher(self.store, registries).push(name, auth or AuthConfig(), report or _ignore)
+            finally:
+                await registries.close()
+
+        return asyncio.run(push())
+
     def _touch_tag_time(self, image_id: str) -> None:
         with self._images.locked():
             record = self._images.record(image_id)
@@ -189,6 +243,7 @@ class ImageService:
         for image_id, image_layers in layers.items():
             config = self.config(image_id)
             repo_tags = [parse_reference(t).familiar() for t in self._images.tags_of(image_id, tags)]
+            repo_digests = [parse_reference(d).familiar() for d in self._images.record(image_id).repo_digests]
             size = sum(layer.size for layer in image_layers)
             shared = sum(layer.size for layer in image_layers if users[layer.chain_id] > 1)
             summaries.append(
@@ -196,7 +251,7 @@ class ImageService:
                     id=image_id,
                     parent_id="",
                     repo_tags=repo_tags,
-                    repo_digests=[],
+                    repo_digests=repo_digests,
                     created=int(parse_rfc3339(config.created)),
                     size=size,
                     virtual_size=size,
@@ -218,7 +273,7 @@ class ImageService:
         return ImageInspect(
             id=image_id,
             repo_tags=[parse_reference(t).familiar() for t in self._images.tags_of(image_id)],
-            repo_digests=[],
+            repo_digests=[parse_reference(d).familiar() for d in record.repo_digests],
             parent="",
             comment=config.history[-1].comment if config.history else "",
             created=config.created,

@@ -12,6 +12,8 @@ from hydock.engine.containers import ContainerService
 from hydock.engine.images import ImageService
 from hydock.engine.records import RunOptions
 from hydock.errors import ContainerError
+from hydock.registry.push import PushResult
+from hydock.store.reference import join_tag
 from hydock.units import parse_bytes
 
 
@@ -54,6 +56,12 @@ class ImageCollection:
 
     def remove(self, image: str, force: bool = False) -> builtins.list[dict[str, str]]:
         return self._service.remove(image, force=force)
+
+    def pull(self, repository: str, tag: str | None = None, *, platform: str | None = None) -> Image:
+        return Image(self._service, self._service.pull(join_tag(repository, tag), platform=platform or ""))
+
+    def push(self, repository: str, tag: str | None = None) -> builtins.list[PushResult]:
+        return self._service.push(join_tag(repository, tag))
 
 
 class Container:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import msgspec
 
-from hydock.errors import Conflict, ImageNotFound, InvalidReference
+from hydock.errors import Conflict, ImageNotFound, InvalidReference, NotFound
 from hydock.store.atomic import write_atomic
 from hydock.store.blobs import BlobStore
 from hydock.store.records import ImageConfig, ImageRecord, Manifest
@@ -56,6 +56,19 @@ class ImageStore:
 
     def put_record(self, record: ImageRecord) -> None:
         write_atomic(self.dir / f"{record.id.removeprefix('sha256:')}.json", msgspec.json.encode(record))
+
+    def set_repo_digest(self, image_id: str, repo_digest: str, manifest_digest: str) -> None:
+        """Records that a registry holds the image as `repo_digest` (repo@digest), replacing what was known for
+        that repository; a new record (a pulled image) gets `manifest_digest` as its manifest."""
+        repository = repo_digest.partition("@")[0]
+        with self.locked():
+            try:
+                record = self.record(image_id)
+            except NotFound:
+                record = ImageRecord(image_id, manifest_digest)
+            record.repo_digests = [d for d in record.repo_digests if d.partition("@")[0] != repository]
+            record.repo_digests.append(repo_digest)
+            self.put_record(record)
 
     def delete_record(self, image_id: str) -> None:
         (self.dir / f"{image_id.removeprefix('sha256:')}.json").unlink(missing_ok=True)

@@ -97,6 +97,7 @@ class ImageRecord(msgspec.Struct):
     id: str
     manifest_digest: str
     last_tag_time: str = ""
+    repo_digests: list[str] = []
 
 
 class LayerRecord(msgspec.Struct):

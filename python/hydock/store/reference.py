@@ -123,3 +123,10 @@ def validate_repository_path(path: str) -> str:
     if len(path) > NAME_TOTAL_LENGTH_MAX:
         raise InvalidReference(f"repository name must not be more than {NAME_TOTAL_LENGTH_MAX} characters")
     return path
+
+
+def join_tag(repository: str, tag: str | None) -> str:
+    """`repository` with the API's separate `tag` parameter, which may also hold a digest (`sha256:...`)."""
+    if not tag:
+        return repository
+    return f"{repository}@{tag}" if ":" in tag else f"{repository}:{tag}"

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from hydock.errors import HydockError, InvalidArgument
+from hydock.registry.auth import TokenResponse
 from hydock.timeutil import now_rfc3339
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -50,15 +51,6 @@ class TokenClaims(msgspec.Struct):
     iat: int
     jti: str
     access: list[AccessClaim] = []
-
-
-class TokenResponse(msgspec.Struct):
-    """What the token endpoint answers: `token`, and `access_token` for OAuth2 clients."""
-
-    token: str
-    access_token: str
-    expires_in: int
-    issued_at: str
 
 
 def parse_scope(text: str) -> AccessClaim | None:
@@ -144,4 +136,4 @@ class TokenIssuer:
             self.issuer, subject, audience, now + self.lifetime, now, now, secrets.token_hex(16), access
         )
         token = jwt.encode(msgspec.to_builtins(claims), self.key, algorithm=self.algorithm)
-        return TokenResponse(token, token, self.lifetime, now_rfc3339())
+        return TokenResponse(token=token, access_token=token, expires_in=self.lifetime, issued_at=now_rfc3339())

@@ -1,0 +1,45 @@
+"""Docker's JSON message streams (pull, push, load) shown as the docker CLI shows them: one line per layer
+updated in place on a terminal, and only the state changes, one per line, otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TextIO
+
+from hydock.api_types import JSONMessage
+
+
+def display(messages: Iterable[JSONMessage], out: TextIO) -> None:
+    terminal = out.isatty()
+    lines: dict[str, int] = {}  # layer id -> its line, counted from the top of what we printed
+    printed = 0
+    for message in messages:
+        text = _text(message, terminal)
+        if text is None:
+            continue
+        if not terminal or not message.id:
+            out.write(text + "\n")
+            printed += 1
+            continue
+        if message.id not in lines:
+            lines[message.id] = printed
+            out.write(text + "\n")
+            printed += 1
+        else:
+            up = printed - lines[message.id]
+            # Up to the layer's line, rewrite it, and back down.
+            out.write(f"\x1b[{up}A\x1b[2K\r{text}\x1b[{up}B\r")
+        out.flush()
+
+
+def _text(message: JSONMessage, terminal: bool) -> str | None:
+    if message.aux is not None and not message.status:
+        return None  # data for programs (the pushed digest), not for people
+    if message.progress and not terminal:
+        return None  # bars only make sense where they can be redrawn
+    prefix = f"{message.id}: " if message.id else ""
+    if message.progress:
+        return f"{prefix}{message.status} {message.progress}"
+    if message.stream:
+        return message.stream.rstrip("\n")
+    return f"{prefix}{message.status}"
