@@ -42,15 +42,20 @@ def start_container(
     bundle: str,
     id: str,
     cgroup: str,
-    log: str,
+    log: str | None,
     exit_file: str,
     rootfs_mount: str,
     init: bool = False,
     auto_remove: bool = False,
     stdout_fd: int | None = None,
     stderr_fd: int | None = None,
+    log_max_size: int | None = None,
+    log_max_files: int = 1,
 ) -> Started:
-    """Start the bundle under its shim; raises ContainerStartError (with step and exit_code)."""
+    """Start the bundle under its shim; raises ContainerStartError (with step and exit_code).
+
+    The shim writes the json-file `log` (none if None), rotating it when it would pass `log_max_size` bytes and
+    keeping `log_max_files` files in all."""
 
 def start_exec(
     shim_dir: str,

@@ -51,6 +51,17 @@ def restart_policy_from_text(text: str) -> RestartPolicy | None:
     return RestartPolicy(name, int(count) if count.isdigit() else 0)
 
 
+class LogConfig(msgspec.Struct, rename=docker_name):
+    """HostConfig.LogConfig: the logging driver and its options (`--log-driver`, `--log-opt`).
+
+    In a create body an empty Type means the default driver and Config may be null, as Go clients send them; a
+    container's record always has both.
+    """
+
+    type: str = "json-file"
+    config: dict[str, str] | None = None
+
+
 class CreateHostConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     network_mode: str = ""
     auto_remove: bool = False
@@ -71,6 +82,7 @@ class CreateHostConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     mounts: list[dict] | None = None
     port_bindings: dict[str, list[dict] | None] | None = None
     restart_policy: RestartPolicy | None = None
+    log_config: LogConfig | None = None
 
 
 class CreateBody(CreateConfig, rename=docker_name, omit_defaults=True):

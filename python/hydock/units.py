@@ -18,6 +18,24 @@ def parse_bytes(text: str) -> int:
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
+_DECIMAL = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15}
+# go-units' sizeRegex: ASCII digits, at most one space, the `i` and `b` both optional whatever the unit.
+_HUMAN_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)*) ?([kKmMgGtTpP])?[iI]?[bB]?")
+
+
+def from_human_size(text: str) -> int:
+    """Docker's units.FromHumanSize (`--log-opt max-size`): decimal units, so 10k is 10000 and so is 10KiB."""
+    match = _HUMAN_SIZE.fullmatch(text)
+    if match is None:
+        raise InvalidArgument(f"invalid size: '{text}'")
+    number, unit = match.group(1), (match.group(2) or "").lower()
+    if number.count(".") > 1:
+        raise InvalidArgument(f'strconv.ParseFloat: parsing "{number}": invalid syntax')
+    size = float(number) * _DECIMAL[unit]
+    # Go's int64 conversion of a float out of range gives the most negative int64.
+    return int(size) if size < 2**63 else -(2**63)
+
+
 def human_size(size: float) -> str:
     """Docker's units.HumanSize (decimal, 3 significant digits): 1.23MB, 4.2kB."""
     for unit in ("B", "kB", "MB", "GB", "TB"):

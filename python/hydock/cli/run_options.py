@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hydock.api_types import CreateBody, CreateHostConfig, restart_policy_from_text
+from hydock.api_types import CreateBody, CreateHostConfig, LogConfig, restart_policy_from_text
 from hydock.errors import InvalidArgument
 
 RUN_CONTEXT = {"help_option_names": ["--help"], "allow_interspersed_args": False}
@@ -40,6 +40,8 @@ def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--security-opt", multiple=True, help="Security Options (no-new-privileges[:true|false])"),
         click.option("--rm", "remove", is_flag=True, help="Automatically remove the container when it exits"),
         click.option("--restart", default="no", help="Restart policy: no, always, unless-stopped, on-failure[:N]"),
+        click.option("--log-driver", default="", help="Logging driver for the container (json-file or none)"),
+        click.option("--log-opt", multiple=True, help="Log driver options (max-size=10m, max-file=3)"),
         click.argument("image"),
         click.argument("command", nargs=-1, type=click.UNPROCESSED),
     ]
@@ -91,6 +93,15 @@ def _no_new_privileges(options: tuple[str, ...]) -> bool:
     return enabled
 
 
+def _log_config(driver: str, options: tuple[str, ...]) -> LogConfig | None:
+    """Docker's --log-driver/--log-opt: an empty driver is the daemon's default; `key` alone means an empty value."""
+    if driver == "none" and options:
+        raise InvalidArgument(f"invalid logging opts for driver {driver}")
+    if not driver and not options:
+        return None
+    return LogConfig(driver, dict(option.partition("=")[::2] for option in options))
+
+
 def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
     from hydock.units import parse_bytes
 
@@ -100,6 +111,7 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
         network_mode=params["network"],
         auto_remove=params["remove"],
         restart_policy=restart_policy_from_text(params["restart"]),
+        log_config=_log_config(params["log_driver"], params["log_opt"]),
         privileged=params["privileged"],
         readonly_rootfs=params["read_only"],
         init=params["init"] or None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import msgspec
 from aiohttp import web
@@ -30,7 +31,8 @@ from hydock.daemon.lifecycle import Lifecycle, attributes_of
 from hydock.daemon.params import decode_body, filters, json_response, query_bool, query_int
 from hydock.daemon.stats import stats_snapshot
 from hydock.engine import Engine
-from hydock.engine.containers import parse_restart_policy
+from hydock.engine.containers import ContainerService, parse_restart_policy
+from hydock.engine.log_reader import LogCursor, decode_entries
 from hydock.engine.records import ContainerRecord, RunOptions
 from hydock.engine.status import status_text
 from hydock.errors import InvalidArgument
@@ -81,6 +83,7 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
         no_new_privileges=any(o.startswith("no-new-privileges") for o in host.security_opt or []),
         auto_remove=host.auto_remove,
         restart=_restart_text(host),
+        log_config=host.log_config,
     )
 
 
@@ -128,8 +131,10 @@ async def attach(request: web.Request) -> web.StreamResponse:
     lifecycle = _lifecycle(request)
     hub = lifecycle.hubs.get(container_id)
     record = await run_blocking(service.inspect, container_id)
+    # Output is replayed and followed through the log, which a container without one (driver none) lacks.
+    has_log = bool(record.log_path)
     stream = HijackedStream(request)
-    if query_bool(request, "logs"):
+    if query_bool(request, "logs") and has_log:
         for name, data in await run_blocking(lambda: list(service.logs(container_id))):
             number = STDOUT if name == "stdout" else STDERR
             if number in wanted:
@@ -137,7 +142,8 @@ async def attach(request: web.Request) -> web.StreamResponse:
     if query_bool(request, "stream", True):
         if record.state.running and (hub is None or not hub.connected):
             # Started by an earlier daemon: its output now only reaches the log.
-            async for name, data in follow_log(service, container_id, tail=0):
+            cursor = await run_blocking(service.open_log, container_id, at_end=True) if has_log else None
+            async for name, data in follow_log(service, container_id, cursor, tail=None):
                 number = STDOUT if name == "stdout" else STDERR
                 if number in wanted and not stream.closed:
                     stream.write(frame(number, data))
@@ -149,34 +155,26 @@ async def attach(request: web.Request) -> web.StreamResponse:
     return stream.close()
 
 
-async def follow_log(service, container_id: str, *, tail: int | None):  # type: ignore[no-untyped-def]
-    """Yields (stream, data) from the json-file log, then follows it until the container stops."""
-    record = await run_blocking(service.inspect, container_id)
-    decoder = msgspec.json.Decoder(dict[str, str])
-    try:
-        log = open(record.log_path, "rb")  # noqa: SIM115 - kept open while following
-    except FileNotFoundError:
+async def follow_log(
+    service: ContainerService, container_id: str, cursor: LogCursor | None, *, tail: int | None
+) -> AsyncIterator[tuple[str, bytes]]:
+    """Yields (stream, data) from the cursor on, the last `tail` lines first, then follows the log (across its
+    rotations) until the container stops."""
+    if cursor is None:
         return
-    with log:
-        lines = await run_blocking(log.readlines)
+    with cursor:
+        lines = await run_blocking(cursor.read_lines)
         if tail is not None and tail >= 0:
             lines = lines[-tail:] if tail else []
-        pending = b""
         while True:
-            for line in lines:
-                line = pending + line
-                pending = b""
-                if not line.endswith(b"\n"):
-                    pending = line
-                    continue
-                entry = decoder.decode(line)
-                yield entry.get("stream", "stdout"), entry.get("log", "").encode()
-            lines = await run_blocking(log.readlines)
+            for entry in decode_entries(lines, {"stdout", "stderr"}):
+                yield entry
+            lines = await run_blocking(cursor.read_lines)
             if lines:
                 continue
             state = (await run_blocking(service.inspect, container_id)).state
             if not state.running:
-                lines = await run_blocking(log.readlines)
+                lines = await run_blocking(cursor.read_lines)
                 if not lines:
                     return
                 continue
@@ -335,15 +333,17 @@ async def logs(request: web.Request) -> web.StreamResponse:
     tail_text = request.query.get("tail", "all")
     tail = None if tail_text in ("all", "") else query_int(request, "tail")
     response = web.StreamResponse(headers={"Content-Type": RAW_STREAM})
-    await response.prepare(request)
+    # Reading starts before the headers go out, so that a container without a log gets its error status.
     if query_bool(request, "follow"):
-        source = follow_log(service, container_id, tail=tail)
-        async for stream, data in source:
+        cursor = await run_blocking(service.open_log, container_id)
+        await response.prepare(request)
+        async for stream, data in follow_log(service, container_id, cursor, tail=tail):
             number = STDOUT if stream == "stdout" else STDERR
             if number in wanted:
                 await response.write(frame(number, data))
     else:
         entries = await run_blocking(lambda: list(service.logs(container_id, tail=tail)))
+        await response.prepare(request)
         for stream, data in entries:
             number = STDOUT if stream == "stdout" else STDERR
             if number in wanted:

@@ -18,6 +18,8 @@ from pathlib import Path
 import msgspec
 
 from hydock.engine.images import ImageService
+from hydock.engine.log_config import NO_LOG, checked_log_config, log_rotation
+from hydock.engine.log_reader import LogCursor, decode_entries
 from hydock.engine.names import NameRegistry
 from hydock.engine.output_pipes import start_with_output_pipes
 from hydock.engine.process_table import PS_TITLES, ps_row
@@ -30,7 +32,7 @@ from hydock.engine.records import (
     RestartPolicy,
     RunOptions,
 )
-from hydock.errors import Conflict, ContainerNotFound, InvalidArgument
+from hydock.errors import Conflict, ContainerNotFound, InvalidArgument, NotImplementedYet
 from hydock.runtime import native
 from hydock.runtime.build_spec import CPU_PERIOD_US, SpecInputs, build_spec
 from hydock.runtime.defaults import DEFAULT_PATH
@@ -43,7 +45,6 @@ from hydock.timeutil import now_rfc3339
 
 _record_decoder = msgspec.json.Decoder(ContainerRecord)
 _state_decoder = msgspec.json.Decoder(ContainerState)
-_log_entry_decoder = msgspec.json.Decoder(dict[str, str])
 _HEX = set("0123456789abcdef")
 CGROUP_PARENT = "hydock"
 
@@ -227,6 +228,7 @@ class ContainerService:
             raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
         if options.network not in ("bridge", "default", "none", "host"):
             raise InvalidArgument(f"network {options.network} not found")
+        log_config = checked_log_config(options.log_config)
         env = merge_env(image_config.env or [], options.env)
         if not any(e.startswith("PATH=") for e in env):
             env.insert(0, f"PATH={DEFAULT_PATH}")
@@ -262,6 +264,7 @@ class ContainerService:
                 host_config=HostConfig(
                     network_mode=options.network,
                     restart_policy=restart_policy,
+                    log_config=log_config,
                     auto_remove=options.auto_remove,
                     privileged=options.privileged,
                     readonly_rootfs=options.read_only,
@@ -286,7 +289,7 @@ class ContainerService:
                 resolv_conf_path=str(path / "resolv.conf"),
                 hostname_path=str(path / "hostname"),
                 hosts_path=str(path / "hosts"),
-                log_path=str(path / f"{container_id}-json.log"),
+                log_path="" if log_config.type == NO_LOG else str(path / f"{container_id}-json.log"),
             )
             write_atomic(path / "container.json", msgspec.json.encode(record), durable=False)
             self._write_state(container_id, ContainerState())
@@ -353,12 +356,15 @@ class ContainerService:
             pids_limit=host.pids_limit,
         )
         write_atomic(path / "config.json", msgspec.json.encode(build_spec(inputs)), durable=False)
+        rotation = log_rotation(host.log_config)
         return native.start_shim(
             shim_dir=self.store.root / "bin",
             bundle=path,
             container_id=record.id,
             cgroup=inputs.cgroup,
-            log=Path(record.log_path),
+            log=Path(record.log_path) if record.log_path else None,
+            log_max_size=rotation.max_size,
+            log_max_files=rotation.max_files,
             exit_file=path / "exit.json",
             rootfs=merged,
             init=bool(host.init),
@@ -523,41 +529,40 @@ class ContainerService:
     def logs(
         self, name: str, *, stdout: bool = True, stderr: bool = True, follow: bool = False, tail: int | None = None
     ) -> Iterator[tuple[str, bytes]]:
-        """(stream, data) pairs from the json-file log; with `follow`, until the container stops."""
+        """(stream, data) pairs from the json-file log and its rotated files, oldest first; `tail` counts across
+        them. With `follow`, until the container stops."""
         container_id = self.resolve(name)
         path = self._path(container_id)
-        record = self._read_record(container_id)
         wanted = {"stdout"} if stdout else set()
         if stderr:
             wanted.add("stderr")
-        try:
-            log = open(record.log_path, "rb")
-        except FileNotFoundError:
+        cursor = self.open_log(container_id)
+        if cursor is None:
             return
-        with log:
-            lines = log.readlines()
+        with cursor:
+            lines = cursor.read_lines()
             if tail is not None and tail >= 0:
                 lines = lines[-tail:] if tail else []
-            yield from self._decode_entries(lines, wanted)
+            yield from decode_entries(lines, wanted)
             while follow:
-                chunk = log.readlines()
-                if chunk:
-                    yield from self._decode_entries(chunk, wanted)
+                lines = cursor.read_lines()
+                if lines:
+                    yield from decode_entries(lines, wanted)
                     continue
                 state = self._current_state(path)
                 if not state.running:
-                    yield from self._decode_entries(log.readlines(), wanted)
+                    yield from decode_entries(cursor.read_lines(), wanted)
                     return
                 self._wait_process(state, 0.05)
 
-    @staticmethod
-    def _decode_entries(lines: list[bytes], wanted: set[str]) -> Iterator[tuple[str, bytes]]:
-        for line in lines:
-            if not line.endswith(b"\n"):
-                continue
-            entry = _log_entry_decoder.decode(line)
-            if entry.get("stream") in wanted:
-                yield entry["stream"], entry.get("log", "").encode()
+    def open_log(self, name: str, *, at_end: bool = False) -> LogCursor | None:
+        """A cursor on the container's log, at its first line or after its last; None before it has one. Raises
+        Docker's 501 for a container that keeps no log (`--log-driver none`)."""
+        record = self.inspect(name)
+        if not record.log_path:
+            raise NotImplementedYet("configured logging driver does not support reading")
+        log = Path(record.log_path)
+        return LogCursor.at_end(log) if at_end else LogCursor.at_start(log)
 
     def stats(self, name: str) -> dict:
         container_id = self.resolve(name)

@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from hydock.api_types import LogConfig
 from hydock.engine.containers import ContainerService
 from hydock.engine.images import ImageService
 from hydock.engine.records import RunOptions
@@ -144,10 +145,18 @@ def _options(kwargs: dict[str, Any]) -> RunOptions:
         cap_drop=list(kwargs.pop("cap_drop", None) or []),
         no_new_privileges="no-new-privileges" in (kwargs.pop("security_opt", None) or []),
         auto_remove=bool(kwargs.pop("auto_remove", False)),
+        log_config=_log_config(kwargs.pop("log_config", None)),
     )
     if kwargs:
         raise TypeError(f"unsupported run() arguments: {', '.join(sorted(kwargs))}")
     return options
+
+
+def _log_config(value: dict[str, Any] | None) -> LogConfig | None:
+    """docker-py's log_config: {"type": ..., "config": {...}}, or its LogConfig (a dict keyed Type and Config)."""
+    if value is None:
+        return None
+    return LogConfig(value.get("type") or value.get("Type") or "", value.get("config") or value.get("Config"))
 
 
 class ContainerCollection:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
-from hydock.api_types import RestartPolicy
+from hydock.api_types import LogConfig, RestartPolicy
 from hydock.store.records import ContainerConfig as StoreContainerConfig
 from hydock.wire import docker_name
 
@@ -28,15 +28,10 @@ class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
     stop_signal: str = ""
 
 
-class LogConfig(msgspec.Struct, rename=docker_name):
-    type: str = "json-file"
-    config: dict[str, str] = {}
-
-
 class HostConfig(msgspec.Struct, rename=docker_name):
     network_mode: str = "bridge"
     restart_policy: RestartPolicy = msgspec.field(default_factory=RestartPolicy)
-    log_config: LogConfig = msgspec.field(default_factory=LogConfig)
+    log_config: LogConfig = msgspec.field(default_factory=lambda: LogConfig(config={}))
     auto_remove: bool = False
     privileged: bool = False
     readonly_rootfs: bool = False
@@ -121,6 +116,8 @@ class RunOptions(msgspec.Struct, kw_only=True):
     no_new_privileges: bool = False
     auto_remove: bool = False
     restart: str = "no"
+    # None: the default driver (json-file) without options.
+    log_config: LogConfig | None = None
 
 
 class ImageRootFS(msgspec.Struct, rename=docker_name):

@@ -46,7 +46,9 @@ def start_shim(
     bundle: Path,
     container_id: str,
     cgroup: str,
-    log: Path,
+    log: Path | None,
+    log_max_size: int | None,
+    log_max_files: int,
     exit_file: Path,
     rootfs: Path,
     init: bool,
@@ -54,18 +56,21 @@ def start_shim(
     stdout_fd: int | None,
     stderr_fd: int | None,
 ) -> _core.Started:
+    """`log` None keeps no log (Docker's `none` driver); with `log_max_size` the shim rotates it."""
     return _core.start_container(
         str(shim_dir),
         str(bundle),
         container_id,
         cgroup,
-        str(log),
+        None if log is None else str(log),
         str(exit_file),
         str(rootfs),
         init=init,
         auto_remove=auto_remove,
         stdout_fd=stdout_fd,
         stderr_fd=stderr_fd,
+        log_max_size=log_max_size,
+        log_max_files=log_max_files,
     )
 
 

@@ -43,7 +43,7 @@ pub struct Started {
 }
 
 #[pyfunction]
-#[pyo3(signature = (shim_dir, bundle, id, cgroup, log, exit_file, rootfs_mount, init=false, auto_remove=false, stdout_fd=None, stderr_fd=None))]
+#[pyo3(signature = (shim_dir, bundle, id, cgroup, log, exit_file, rootfs_mount, init=false, auto_remove=false, stdout_fd=None, stderr_fd=None, log_max_size=None, log_max_files=1))]
 #[allow(clippy::too_many_arguments)]
 fn start_container(
     py: Python<'_>,
@@ -51,13 +51,15 @@ fn start_container(
     bundle: PathBuf,
     id: &str,
     cgroup: &str,
-    log: PathBuf,
+    log: Option<PathBuf>,
     exit_file: PathBuf,
     rootfs_mount: PathBuf,
     init: bool,
     auto_remove: bool,
     stdout_fd: Option<RawFd>,
     stderr_fd: Option<RawFd>,
+    log_max_size: Option<u64>,
+    log_max_files: u64,
 ) -> PyResult<Started> {
     let shim_log = File::create(bundle.join(CONTAINER_SHIM_LOG)).map_err(|e| {
         let path = bundle.join(CONTAINER_SHIM_LOG);
@@ -72,12 +74,18 @@ fn start_container(
             .arg("--bundle")
             .arg(&bundle)
             .args(["--id", id, "--cgroup", cgroup])
-            .arg("--log")
-            .arg(&log)
             .arg("--exit-file")
             .arg(&exit_file)
             .arg("--rootfs-mount")
             .arg(&rootfs_mount);
+        if let Some(log) = &log {
+            command.arg("--log").arg(log);
+        }
+        if let Some(max_size) = log_max_size {
+            command
+                .args(["--log-max-size", &max_size.to_string()])
+                .args(["--log-max-files", &log_max_files.to_string()]);
+        }
         if init {
             command.arg("--init");
         }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::logfile::Rotation;
+
 /// fd numbers the caller sets up before exec: the status pipe, and the attached stdout/stderr.
 pub const STATUS_FD: i32 = 3;
 pub const ATTACH_STDOUT_FD: i32 = 4;
@@ -31,7 +33,9 @@ pub struct Args {
     pub bundle: PathBuf,
     pub id: String,
     pub cgroup: String,
-    pub log: PathBuf,
+    /// The json-file log; none with Docker's `--log-driver none`.
+    pub log: Option<PathBuf>,
+    pub log_rotation: Option<Rotation>,
     pub exit_file: PathBuf,
     pub rootfs_mount: Option<PathBuf>,
     pub init: bool,
@@ -46,6 +50,8 @@ impl Args {
         let mut id = None;
         let mut cgroup = None;
         let mut log = None;
+        let mut log_max_size = None;
+        let mut log_max_files = 1;
         let mut exit_file = None;
         let mut rootfs_mount = None;
         let mut init = false;
@@ -58,6 +64,8 @@ impl Args {
                 "--id" => id = Some(value("--id")?),
                 "--cgroup" => cgroup = Some(value("--cgroup")?),
                 "--log" => log = Some(PathBuf::from(value("--log")?)),
+                "--log-max-size" => log_max_size = Some(positive(&value("--log-max-size")?)?),
+                "--log-max-files" => log_max_files = positive(&value("--log-max-files")?)?,
                 "--exit-file" => exit_file = Some(PathBuf::from(value("--exit-file")?)),
                 "--rootfs-mount" => rootfs_mount = Some(PathBuf::from(value("--rootfs-mount")?)),
                 "--init" => init = true,
@@ -71,13 +79,24 @@ impl Args {
             bundle: bundle.ok_or_else(|| missing("--bundle"))?,
             id: id.ok_or_else(|| missing("--id"))?,
             cgroup: cgroup.ok_or_else(|| missing("--cgroup"))?,
-            log: log.ok_or_else(|| missing("--log"))?,
+            log,
+            log_rotation: log_max_size.map(|max_size| Rotation {
+                max_size,
+                max_files: log_max_files,
+            }),
             exit_file: exit_file.ok_or_else(|| missing("--exit-file"))?,
             rootfs_mount,
             init,
             attach,
             auto_remove,
         })
+    }
+}
+
+fn positive(text: &str) -> Result<u64, String> {
+    match text.parse() {
+        Ok(0) | Err(_) => Err(format!("{text:?} is not a positive number")),
+        Ok(n) => Ok(n),
     }
 }
 
@@ -124,5 +143,32 @@ impl ExecArgs {
             exit_file: exit_file.ok_or_else(|| missing("--exit-file"))?,
             attach,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mode;
+
+    fn parse(extra: &[&str]) -> Result<Mode, String> {
+        let base = "--bundle b --id i --cgroup c --exit-file e".split(' ');
+        Mode::parse(base.chain(extra.iter().copied()).map(String::from))
+    }
+
+    #[test]
+    fn log_rotation_needs_a_max_size_and_positive_numbers() {
+        let Ok(Mode::Container(args)) = parse(&["--log", "l", "--log-max-files", "3"]) else {
+            panic!("container mode expected");
+        };
+        assert!(args.log.is_some() && args.log_rotation.is_none());
+        let Ok(Mode::Container(args)) = parse(&["--log-max-size", "10", "--log-max-files", "3"])
+        else {
+            panic!("container mode expected");
+        };
+        let rotation = args.log_rotation.unwrap();
+        assert_eq!((rotation.max_size, rotation.max_files), (10, 3));
+        assert!(args.log.is_none());
+        assert!(parse(&["--log-max-size", "0"]).is_err());
+        assert!(parse(&["--log-max-files", "-1"]).is_err());
     }
 }

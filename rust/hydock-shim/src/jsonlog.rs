@@ -1,10 +1,10 @@
 //! Docker's json-file log format: one `{"log":…,"stream":…,"time":…}` object per line of output.
 
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 
 use serde::Serialize;
 
+use crate::logfile::LogFile;
 use crate::timefmt::now_rfc3339_nano;
 
 /// Docker splits lines longer than this into several entries, the last one carrying the newline.
@@ -19,7 +19,7 @@ struct Entry<'a> {
 
 /// Buffers the unterminated tail of each stream so every entry is a whole line where possible.
 pub struct JsonLog {
-    file: File,
+    file: LogFile,
     pending: [Vec<u8>; 2],
 }
 
@@ -39,7 +39,7 @@ impl Stream {
 }
 
 impl JsonLog {
-    pub fn new(file: File) -> JsonLog {
+    pub fn new(file: LogFile) -> JsonLog {
         JsonLog {
             file,
             pending: [Vec::new(), Vec::new()],
@@ -85,6 +85,49 @@ impl JsonLog {
         })
         .map_err(io::Error::other)?;
         buf.push(b'\n');
-        self.file.write_all(&buf)
+        self.file.write_entry(&buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::{JsonLog, Stream};
+    use crate::logfile::{LogFile, Rotation};
+
+    #[test]
+    fn rotated_files_hold_whole_json_lines_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c-json.log");
+        let rotation = Rotation {
+            max_size: 1000,
+            max_files: 100,
+        };
+        let mut log = JsonLog::new(LogFile::open(&path, Some(rotation)).unwrap());
+        let text: String = (0..200).map(|n| format!("line {n} \"quoted\"\n")).collect();
+        // Arbitrary chunk boundaries, as pipe reads give them.
+        for chunk in text.as_bytes().chunks(37) {
+            log.write(Stream::Stdout, chunk).unwrap();
+        }
+        log.flush().unwrap();
+        let count = fs::read_dir(dir.path()).unwrap().count();
+        assert!(count > 5, "expected several rotations, got {count} files");
+        let mut logged = String::new();
+        for n in (0..count).rev() {
+            let file = if n == 0 {
+                path.clone()
+            } else {
+                path.with_file_name(format!("c-json.log.{n}"))
+            };
+            let content = fs::read_to_string(&file).unwrap();
+            assert!(content.len() <= 1000);
+            for line in content.lines() {
+                let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+                assert_eq!(entry["stream"], "stdout");
+                logged.push_str(entry["log"].as_str().unwrap());
+            }
+        }
+        assert_eq!(logged, text);
     }
 }

@@ -7,6 +7,7 @@
 mod args;
 mod exec_mode;
 mod jsonlog;
+mod logfile;
 mod output;
 mod report;
 mod supervise;

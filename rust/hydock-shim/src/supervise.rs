@@ -1,7 +1,6 @@
 //! The shim's life: detach from the caller, start the container, pump its output, reap it,
 //! record how it ended, clean up.
 
-use std::fs::OpenOptions;
 use std::os::fd::AsRawFd;
 
 use hydock_cgroups::{Cgroup, Resources};
@@ -12,6 +11,7 @@ use oci_spec::runtime::Spec;
 
 use crate::args::{Args, STATUS_FD};
 use crate::jsonlog::JsonLog;
+use crate::logfile::LogFile;
 use crate::output::{attached_fds, Output};
 use crate::report::{process_start_time, write_record, Exited, StartFailed, Started, StatusPipe};
 use crate::timefmt::now_rfc3339_nano;
@@ -115,7 +115,7 @@ struct Running {
     pid: Pid,
     cgroup: Cgroup,
     output: Output,
-    log: JsonLog,
+    log: Option<JsonLog>,
 }
 
 fn start(args: &Args) -> Result<Running, StartFailure> {
@@ -129,11 +129,13 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
         .unwrap_or_default();
     let cgroup =
         Cgroup::create(&args.cgroup, &resources).map_err(|e| StartFailure::other("cgroup", e))?;
-    let log_file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&args.log)
-        .map_err(|e| StartFailure::other("log", format!("{}: {e}", args.log.display())))?;
+    let log = match &args.log {
+        Some(path) => Some(JsonLog::new(
+            LogFile::open(path, args.log_rotation)
+                .map_err(|e| StartFailure::other("log", format!("{}: {e}", path.display())))?,
+        )),
+        None => None,
+    };
     let (output, [stdout, stderr]) =
         Output::pipes().map_err(|e| StartFailure::other("stdio", e))?;
     let options = SpawnOptions {
@@ -157,7 +159,7 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
         pid: Pid::from_raw(pid),
         cgroup,
         output,
-        log: JsonLog::new(log_file),
+        log,
     })
 }
 
@@ -181,7 +183,7 @@ fn resources_from_spec(res: &oci_spec::runtime::LinuxResources) -> Resources {
 fn supervise(args: &Args, mut running: Running) -> Exited {
     running
         .output
-        .copy(Some(&mut running.log), attached_fds(args.attach));
+        .copy(running.log.as_mut(), attached_fds(args.attach));
     let exit_code = reap(running.pid);
     let oom_killed = running.cgroup.oom_kills().map(|n| n > 0).unwrap_or(false);
     if let Err(err) = running.cgroup.destroy() {
