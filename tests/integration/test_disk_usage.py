@@ -70,3 +70,15 @@ def test_declining_the_prompt_removes_nothing(cli: Cli, image: str) -> None:
     assert result.returncode == 0
     assert result.stdout.decode().endswith("Are you sure you want to continue? [y/N] ")
     assert cli("ps", "-a", "-q").stdout.strip() != b""
+
+
+def test_image_management_commands(cli: Cli, busybox_tar: Path) -> None:
+    assert cli("image", "import", str(busybox_tar), "managed:1").returncode == 0
+    dangling = cli("image", "import", str(busybox_tar)).stdout.decode().strip()
+    assert sorted(row[:2] for row in table(cli("image", "ls").stdout)[1:]) == [["<none>", "<none>"], ["managed", "1"]]
+    declined = cli("image", "prune", input=b"n\n")
+    assert declined.stdout.decode().startswith("WARNING! This will remove all dangling images.\n")
+    pruned = cli("image", "prune", "-f")
+    assert pruned.stdout.decode().splitlines()[:2] == ["Deleted Images:", f"deleted: {dangling}"]
+    assert cli("image", "rm", "managed:1").returncode == 0
+    assert table(cli("image", "ls").stdout)[1:] == []

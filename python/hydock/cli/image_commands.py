@@ -179,6 +179,37 @@ def load(input_: str | None, quiet: bool) -> None:
             click.echo(message.stream, nl=False)
 
 
+@click.group("image")
+def image_group() -> None:
+    """Manage images."""
+
+
+@image_group.command("prune")
+@click.option("-a", "--all", "all_images", is_flag=True, help="Remove all unused images, not just dangling ones")
+@click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
+def prune(all_images: bool, force: bool) -> None:
+    """Remove unused images."""
+    from hydock.cli.prompts import confirm
+    from hydock.cli.system_commands import print_image_prune
+
+    warning = (
+        "WARNING! This will remove all images without at least one container associated to them."
+        if all_images
+        else "WARNING! This will remove all dangling images."
+    )
+    if not force and not confirm(warning):
+        return
+    report = api().prune_images(dangling_only=not all_images)
+    print_image_prune(report.images_deleted, report.space_reclaimed)
+
+
 def register(group: click.Group) -> None:
+    from hydock.cli.distribution_commands import pull, push
+
     for command in (import_, images, tag, rmi, history, save, load):
         group.add_command(command)
+    # docker image ...: the same commands under their management names.
+    for name, command in (("ls", images), ("rm", rmi), ("tag", tag), ("history", history), ("import", import_),
+                          ("save", save), ("load", load), ("pull", pull), ("push", push)):  # fmt: skip
+        image_group.add_command(command, name)
+    group.add_command(image_group)
