@@ -18,7 +18,7 @@ from hydock.cli.table import print_table, short_id, truncate
 from hydock.errors import HydockError
 
 if TYPE_CHECKING:
-    from hydock.api_types import ContainerSummary, UpdateBody
+    from hydock.api_types import ContainerSummary, CreateBody, UpdateBody
     from hydock.client.api import APIClient
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
@@ -47,6 +47,26 @@ def docker_run_exit_codes() -> Iterator[None]:
         raise
 
 
+def _create(client: APIClient, body: CreateBody, name: str | None) -> str:
+    """Creates the container, pulling its image first when it is not here, as docker run and create do."""
+    from hydock.errors import ImageNotFound
+
+    try:
+        return client.create_container(body, name).id
+    except ImageNotFound:
+        from hydock.cli.progress import display
+        from hydock.registry.credentials import registry_auth_header
+        from hydock.store.reference import parse_reference
+
+        ref = parse_reference(body.image)
+        if ref.digest is None:
+            ref = ref.with_default_tag()
+        click.echo(f"Unable to find image '{ref.familiar()}' locally", err=True)
+        auth = registry_auth_header(ref.domain)
+        display(client.pull(ref.repository, ref.digest or ref.tag or "", registry_auth=auth), sys.stderr)
+    return client.create_container(body, name).id
+
+
 def _start(client: APIClient, container: str) -> bool:
     try:
         return client.start(container)
@@ -63,12 +83,12 @@ def run(detach: bool, image: str, command: tuple[str, ...], **params: Any) -> No
         body = create_body(image, command, params)
         client = api()
         if detach:
-            container_id = client.create_container(body, params["name"]).id
+            container_id = _create(client, body, params["name"])
             _start(client, container_id)
             click.echo(container_id)
             return
         with SignalProxy(client.transport.base_url) as proxy:
-            container_id = client.create_container(body, params["name"]).id
+            container_id = _create(client, body, params["name"])
             proxy.target(container_id)
             status = _attach_and_start(client, container_id, "removed" if params["remove"] else "next-exit")
     raise click.exceptions.Exit(status)
@@ -196,7 +216,7 @@ class SignalProxy:
 def create(image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create a new container."""
     with docker_run_exit_codes():
-        container_id = api().create_container(create_body(image, command, params), params["name"]).id
+        container_id = _create(api(), create_body(image, command, params), params["name"])
     click.echo(container_id)
 
 
