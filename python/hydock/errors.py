@@ -93,3 +93,17 @@ class ContainerError(HydockError):
         self.command = command
         self.image = image
         self.stderr = stderr
+
+
+class DockerfileError(InvalidArgument):
+    """A Dockerfile that cannot be parsed or evaluated; `line`, `end_line`, `column` are 1-based, 0 when unknown."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, *, file: str = "Dockerfile", line: int = 0, end_line: int = 0, column: int = 0):
+        super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
+        self.message = message
+        self.file = file
+        self.line = line
+        self.end_line = max(end_line, line)
+        self.column = column

@@ -1,0 +1,89 @@
+"""Go's time.ParseDuration, which Docker uses for HEALTHCHECK --interval and friends ("1m30s", "1.5h")."""
+
+from __future__ import annotations
+
+from hydock.dockerfile.problem import Problem, go_quote
+
+_UNITS = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,
+    "\u03bcs": 1_000,
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+_MAX = 1 << 63
+
+
+def parse_duration(text: str) -> int:
+    """Nanoseconds; raises with Go's messages (`time: unknown unit "x" in duration "1x"`)."""
+    rest = text
+    negative = False
+    if rest[:1] in ("-", "+"):
+        negative = rest[0] == "-"
+        rest = rest[1:]
+    if rest == "0":
+        return 0
+    if not rest:
+        raise _invalid(text)
+    total = 0
+    while rest:
+        if not (rest[0] == "." or rest[0].isascii() and rest[0].isdigit()):
+            raise _invalid(text)
+        whole, rest = _leading_digits(rest)
+        if whole is not None and whole > _MAX:
+            raise _invalid(text)
+        fraction, scale = 0, 1
+        has_fraction = False
+        if rest.startswith("."):
+            digits, rest = _split_digits(rest[1:])
+            has_fraction = bool(digits)
+            fraction, scale = _fraction(digits)
+        if whole is None and not has_fraction:
+            raise _invalid(text)
+        unit_end = next((i for i, ch in enumerate(rest) if ch == "." or ch.isascii() and ch.isdigit()), len(rest))
+        if unit_end == 0:
+            raise Problem(f"time: missing unit in duration {go_quote(text)}")
+        unit, rest = rest[:unit_end], rest[unit_end:]
+        if unit not in _UNITS:
+            raise Problem(f"time: unknown unit {go_quote(unit)} in duration {go_quote(text)}")
+        size = _UNITS[unit]
+        value = (whole or 0) * size
+        if (whole or 0) > _MAX // size:
+            raise _invalid(text)
+        if fraction:
+            value += int(fraction * (size / scale))
+        total += value
+        if total > _MAX:
+            raise _invalid(text)
+    if negative:
+        return -total
+    if total > _MAX - 1:
+        raise _invalid(text)
+    return total
+
+
+def _invalid(text: str) -> Problem:
+    return Problem(f"time: invalid duration {go_quote(text)}")
+
+
+def _split_digits(text: str) -> tuple[str, str]:
+    end = next((i for i, ch in enumerate(text) if not (ch.isascii() and ch.isdigit())), len(text))
+    return text[:end], text[end:]
+
+
+def _leading_digits(text: str) -> tuple[int | None, str]:
+    digits, rest = _split_digits(text)
+    return (int(digits) if digits else None), rest
+
+
+def _fraction(digits: str) -> tuple[int, int]:
+    """Go keeps fraction digits only while they fit in an int64; later ones are dropped."""
+    value, scale = 0, 1
+    for digit in digits:
+        if value > (_MAX - 1) // 10:
+            break
+        value, scale = value * 10 + int(digit), scale * 10
+    return value, scale
