@@ -6,10 +6,10 @@ This is not a shell: it knows quotes, the escape character, `$name`, `${name}` a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from hydock.dockerfile.problem import Problem, go_quote
+from hydock.dockerfile.shell_patterns import pattern_regex, replace_all, trim_prefix, trim_suffix
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 _GO_SPACES = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | frozenset(
@@ -313,8 +313,8 @@ class _Scan:
             raise
 
     def replace(self, name: str) -> str:
-        replace_all = self.peek() == "/"
-        if replace_all:
+        every = self.peek() == "/"
+        if every:
             self.next()
         try:
             pattern = self.until("/", True)[0]
@@ -326,9 +326,9 @@ class _Scan:
         value = self.lookup(name)
         if value is None and self.lexer.skip_unset:
             return "${" + name + "/" + pattern + "/" + replacement + "}"
-        regex = _pattern_regex(pattern, greedy=True, anchored=False)
-        if replace_all:
-            return _replace_all(regex, value or "", replacement)
+        regex = pattern_regex(pattern, greedy=True, anchored=False)
+        if every:
+            return replace_all(regex, value or "", replacement)
         found = regex.search(value or "")
         if found is None:
             return value or ""
@@ -351,101 +351,6 @@ def _apply_modifier(name: str, ch: str, modifier: str, null_is_unset: bool, valu
         greedy = word.startswith(ch)
         pattern = word[1:] if greedy else word
         if ch == "%":
-            return _trim_suffix(pattern, value or "", greedy)
-        return _trim_prefix(pattern, value or "", greedy)
+            return trim_suffix(pattern, value or "", greedy)
+        return trim_prefix(pattern, value or "", greedy)
     raise Problem(f"unsupported modifier ({modifier}) in substitution")
-
-
-def _pattern_regex(pattern: str, *, greedy: bool, anchored: bool) -> re.Pattern[str]:
-    """A shell wildcard pattern (* and ?, no brackets) as a regular expression."""
-    out = ["^"] if anchored else []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        i += 1
-        if ch == "*":
-            out.append(".*" if greedy else ".*?")
-        elif ch == "?":
-            out.append(".")
-        elif ch == "\\":
-            following = pattern[i] if i < len(pattern) else ""
-            # Inside ${...}, \} and \/ only protect the delimiter; the backslash is not part of the pattern.
-            if following in ("}", "/") and following:
-                continue
-            i += 1
-            if following not in ("*", "?", "\\") or not following:
-                shown = following or "\ufffd"
-                raise Problem(f"invalid pattern ({pattern}) in substitution: invalid escape '\\{shown}'")
-            out.append(re.escape(following))
-        else:
-            out.append(re.escape(ch))
-    return re.compile("".join(out))
-
-
-def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
-    found = _pattern_regex(pattern, greedy=greedy, anchored=True).search(value)
-    return value[found.end() :] if found else value
-
-
-def _trim_suffix(pattern: str, value: str, greedy: bool) -> str:
-    # A regex finds the leftmost match, so the shortest suffix is found by reversing both sides.
-    return _trim_prefix(_reverse_pattern(pattern), value[::-1], greedy)[::-1]
-
-
-def _reverse_pattern(pattern: str) -> str:
-    """The pattern reversed, keeping each escape in front of the character it escapes."""
-    tokens: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern[i] == "\\" and i + 1 < len(pattern):
-            tokens.append(pattern[i : i + 2])
-            i += 2
-        else:
-            tokens.append(pattern[i])
-            i += 1
-    return "".join(reversed(tokens))
-
-
-def _replace_all(regex: re.Pattern[str], value: str, replacement: str) -> str:
-    """Go's Regexp.ReplaceAllString: an empty match right after a match is not replaced, and
-    the replacement is a template where $0 is the match and $$ a dollar."""
-    out: list[str] = []
-    last_end = 0
-    search = 0
-    while search <= len(value):
-        found = regex.search(value, search)
-        if found is None:
-            break
-        out.append(value[last_end : found.start()])
-        if found.end() > last_end or found.start() == 0:
-            out.append(_go_template(replacement, found.group(0)))
-        last_end = found.end()
-        search = max(search + 1, found.end())
-    out.append(value[last_end:])
-    return "".join(out)
-
-
-_TEMPLATE_NAME = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
-
-
-def _go_template(template: str, match: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(template):
-        if template[i] != "$":
-            out.append(template[i])
-            i += 1
-            continue
-        if template.startswith("$$", i):
-            out.append("$")
-            i += 2
-            continue
-        named = _TEMPLATE_NAME.match(template, i)
-        if named is None:
-            out.append("$")
-            i += 1
-            continue
-        if (named.group(1) or named.group(2)) == "0":
-            out.append(match)
-        i = named.end()
-    return "".join(out)
