@@ -17,8 +17,8 @@ import msgspec
 import pytest
 
 from hydock import Engine, _core
-from hydock.engine.images import host_architecture
 from hydock.errors import ArchiveError
+from hydock.platforms import host_architecture
 from hydock.store.records import ImageConfig, RootFS
 from tests.integration.conftest import Cli
 

@@ -9,7 +9,6 @@ from typing import NoReturn
 import click
 
 # Machine names as Go (and so image platforms) spell the architecture.
-_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
 
 
 @click.command("build")
@@ -110,10 +109,9 @@ def _build_args(values: tuple[str, ...]) -> dict[str, str]:
 
 
 def _host_platform() -> str:
-    import platform
+    from hydock.platforms import host_architecture
 
-    machine = platform.machine()
-    return f"linux/{_GOARCH.get(machine, machine)}"
+    return f"linux/{host_architecture()}"
 
 
 def _fail(message: str) -> NoReturn:

@@ -13,8 +13,8 @@ from aiohttp import web
 
 from hydock.api_types import ErrorDetail, JSONMessage
 from hydock.daemon.params import decode_body, json_response
-from hydock.engine.images import host_architecture
 from hydock.errors import HydockError
+from hydock.platforms import host_architecture
 from hydock.registry.auth import AuthConfig, AuthResponse, decode_registry_auth
 from hydock.registry.client import Registries
 from hydock.registry.credentials import registry_domain

@@ -26,8 +26,8 @@ from hydock.daemon.events import Event
 from hydock.daemon.params import filters, json_response
 from hydock.daemon.routes_containers import container_sizes, container_summary
 from hydock.engine import Engine
-from hydock.engine.images import host_architecture
 from hydock.errors import InvalidArgument, NotImplementedYet
+from hydock.platforms import host_architecture
 
 routes = web.RouteTableDef()
 PING_HEADERS = {

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import platform
 from pathlib import Path
 from typing import BinaryIO
 
@@ -15,6 +14,7 @@ from hydock.engine.changes import apply_changes
 from hydock.engine.image_archives import ImageArchive, LoadedImage, load_images, save_images
 from hydock.engine.records import GraphDriver, ImageInspect, ImageRootFS
 from hydock.errors import Conflict, ImageNotFound
+from hydock.platforms import host_architecture
 from hydock.registry.auth import AuthConfig
 from hydock.registry.client import Registries, RegistrySettings
 from hydock.registry.manifests import PlatformSpec, parse_platform
@@ -41,14 +41,6 @@ from hydock.timeutil import now_rfc3339, parse_rfc3339
 
 def _ignore(message: JSONMessage) -> None:
     pass
-
-
-_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
-
-
-def host_architecture() -> str:
-    machine = platform.machine()
-    return _GOARCH.get(machine, machine)
 
 
 class ImageService:
