@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import REPO
+import hydock
 
 START_TIMEOUT = 20
 
@@ -23,7 +23,7 @@ class Server:
 
     def __init__(self, command: str, args: list[str], log: Path) -> None:
         self.log = log
-        env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
+        env = {**os.environ, "PYTHONPATH": str(Path(hydock.__file__).parents[1])}  # the hydock under test
         with open(log, "wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "hydock", "registry", command, "--addr", "127.0.0.1:0", *args],

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import REPO
+import hydock
 from tests.registry.conftest import StartServer
 from tests.registry.helpers import OCI_INDEX, OCI_MANIFEST, descriptor, image_manifest, push_blob, put_manifest, sha256
 
 
 def gc(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO / "python")}
+    env = {**os.environ, "PYTHONPATH": str(Path(hydock.__file__).parents[1])}  # the hydock under test
     return subprocess.run([sys.executable, "-m", "hydock", "registry", "gc", "--root", str(root), *args],
                           capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
 
