@@ -95,6 +95,14 @@ class ContainerError(HydockError):
         self.stderr = stderr
 
 
+class BuildError(HydockError):
+    """A build step failed; `code` is what Docker's errorDetail carries (a RUN command's exit status)."""
+
+    def __init__(self, message: str, code: int = 0) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 class DockerfileError(InvalidArgument):
     """A Dockerfile that cannot be parsed or evaluated; `line`, `end_line`, `column` are 1-based, 0 when unknown."""
 

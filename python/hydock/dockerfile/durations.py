@@ -87,3 +87,23 @@ def _fraction(digits: str) -> tuple[int, int]:
             break
         value, scale = value * 10 + int(digit), scale * 10
     return value, scale
+
+
+def format_duration(nanoseconds: int) -> str:
+    """Go's Duration.String: "0s", "1.5s", "1m30s", "2h0m0s", "250ms", "3µs"."""
+    if nanoseconds == 0:
+        return "0s"
+    sign, value = ("-" if nanoseconds < 0 else ""), abs(nanoseconds)
+    if value < 1_000_000_000:
+        unit, size = ("ns", 1) if value < 1_000 else ("µs", 1_000) if value < 1_000_000 else ("ms", 1_000_000)
+        return sign + _decimal(value, size) + unit
+    hours, rest = divmod(value, 3_600_000_000_000)
+    minutes, rest = divmod(rest, 60_000_000_000)
+    text = (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "")
+    return sign + text + _decimal(rest, 1_000_000_000) + "s"
+
+
+def _decimal(value: int, size: int) -> str:
+    whole, fraction = divmod(value, size)
+    digits = str(fraction).rjust(len(str(size)) - 1, "0").rstrip("0") if fraction else ""
+    return f"{whole}.{digits}" if digits else str(whole)

@@ -41,12 +41,22 @@ from hydock.runtime.processes import is_alive
 from hydock.runtime.users import resolve_user
 from hydock.store import Store
 from hydock.store.atomic import write_atomic
+from hydock.store.records import ContainerConfig as ImageContainerConfig
 from hydock.timeutil import now_rfc3339
 
 _record_decoder = msgspec.json.Decoder(ContainerRecord)
 _state_decoder = msgspec.json.Decoder(ContainerState)
 _HEX = set("0123456789abcdef")
 CGROUP_PARENT = "hydock"
+
+
+class ContainerBase(msgspec.Struct, frozen=True):
+    """What a container is created on: its image's name and ID, the image's config and its layers (top first)."""
+
+    image: str
+    image_id: str
+    config: ImageContainerConfig
+    lowers: list[Path]
 
 
 class Started(msgspec.Struct):
@@ -212,9 +222,16 @@ class ContainerService:
     def create(
         self, image: str, command: list[str] | None = None, options: RunOptions | None = None
     ) -> ContainerRecord:
-        options = options or RunOptions()
         image_id = self.images.resolve(image)
-        image_config = self.images.config(image_id).config
+        base = ContainerBase(image, image_id, self.images.config(image_id).config, self.images.lower_dirs(image_id))
+        return self.create_from(base, command, options)
+
+    def create_from(
+        self, base: ContainerBase, command: list[str] | None = None, options: RunOptions | None = None
+    ) -> ContainerRecord:
+        """A container on `base`: an image, or (for a build step) layers no image is made of yet."""
+        options = options or RunOptions()
+        image, image_id, image_config = base.image, base.image_id, base.config
         if options.entrypoint is not None:
             entrypoint, cmd = [e for e in options.entrypoint if e], list(command or [])
         else:
@@ -242,7 +259,7 @@ class ContainerService:
             host_network = options.network == "host"
             hostname = options.hostname or (socket.gethostname() if host_network else container_id[:12])
             write_etc_files(path, hostname=hostname, host_network=host_network)
-            lowers = self.images.lower_dirs(image_id)
+            lowers = base.lowers
             record = ContainerRecord(
                 id=container_id,
                 created=now_rfc3339(),
@@ -710,7 +727,7 @@ class ContainerService:
 
     def size_rw(self, container_id: str) -> int:
         """The bytes of the container's writable layer."""
-        return _tree_size(self._path(container_id) / "upper")
+        return tree_size(self._path(container_id) / "upper")
 
     def prune(self) -> tuple[list[str], int]:
         """Removes every container that is not running; their IDs and the bytes their writable layers held."""
@@ -731,7 +748,7 @@ class ContainerService:
 _MIN_MEMORY = 6 * 1024 * 1024
 
 
-def _tree_size(root: Path) -> int:
+def tree_size(root: Path) -> int:
     total = 0
     for directory, _, files in os.walk(root):
         for file in files:

@@ -27,6 +27,11 @@ def chain_id(parent_chain: str, diff_id: str) -> str:
     return "sha256:" + hashlib.sha256(f"{parent_chain} {diff_id}".encode()).hexdigest()
 
 
+def extract_tar(source: int | str, target: Path) -> None:
+    """Unpacks a tar (plain, gzip or zstd) into the directory `target`; no entry or symlink can lead outside it."""
+    _core.apply_layer(source, str(target), None)
+
+
 class AppliedBlob(msgspec.Struct):
     """What unpacking a layer stream produced: the layer and the raw blob it came from."""
 
@@ -75,21 +80,47 @@ class LayerStore:
             stats = _core.apply_layer(source, str(staging / "diff"), str(tee) if tee else None)
             if diff_id is not None and stats.diff_id != diff_id:
                 raise DigestMismatch(f"layer content hashes to {stats.diff_id}, not to its diff id {diff_id}")
-            chain = chain_id(parent_chain, stats.diff_id)
-            final = self._layer_dir(chain)
-            if (final / "layer.json").exists():
-                shutil.rmtree(staging)
-                return AppliedBlob(self.get(chain), stats.digest, stats.compressed_size, stats.compression)
-            record = LayerRecord(chain, stats.diff_id, parent_chain, stats.size, self._new_short())
-            write_atomic(staging / "layer.json", msgspec.json.encode(record))
-            if final.exists():
-                shutil.rmtree(final)
-            os.rename(staging, final)
+            record = self._install(staging, parent_chain, stats.diff_id, stats.size)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        os.symlink(f"../{final.name}/diff", self.links / record.short)
         return AppliedBlob(record, stats.digest, stats.compressed_size, stats.compression)
+
+    def diff(self, directory: Path, out: Path, compression: str, mtime: int | None = None) -> _core.DiffStats:
+        """Writes the layer tar of `directory` (an overlay upper dir: its whiteouts become OCI ones) to `out`,
+        entries sorted and, with `mtime`, no entry newer than it, so the same files always give the same bytes."""
+        return _core.diff_layer(str(directory), str(out), compression, mtime)
+
+    def adopt(self, directory: Path, parent_chain: str, diff_id: str, size: int) -> LayerRecord:
+        """Makes `directory` (moved, not copied) the unpacked layer `diff_id` on top of `parent_chain`; if that
+        layer is already stored, `directory` is removed and the stored one returned.
+
+        The caller vouches that the directory holds what the layer's tar (`diff` of it) holds, overlay whiteouts
+        included: a committed container's upper dir, which need not be unpacked again from its own tar.
+        """
+        staging = self.dir / f".tmp-{secrets.token_hex(8)}"
+        staging.mkdir()
+        try:
+            os.rename(directory, staging / "diff")
+            return self._install(staging, parent_chain, diff_id, size)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+
+    def _install(self, staging: Path, parent_chain: str, diff_id: str, size: int) -> LayerRecord:
+        """Renames a staging directory holding `diff/` in as the layer; it is removed if the layer exists."""
+        chain = chain_id(parent_chain, diff_id)
+        final = self._layer_dir(chain)
+        if (final / "layer.json").exists():
+            shutil.rmtree(staging)
+            return self.get(chain)
+        record = LayerRecord(chain, diff_id, parent_chain, size, self._new_short())
+        write_atomic(staging / "layer.json", msgspec.json.encode(record))
+        if final.exists():
+            shutil.rmtree(final)
+        os.rename(staging, final)
+        os.symlink(f"../{final.name}/diff", self.links / record.short)
+        return record
 
     def verify(self, source: int | str, diff_id: str) -> str:
         """Checks a layer blob against its diff id without unpacking it; returns how it is compressed."""

@@ -15,6 +15,17 @@ MEDIA_OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 LAYER_MEDIA_BY_COMPRESSION = {"none": MEDIA_OCI_LAYER, "gzip": MEDIA_OCI_LAYER_GZIP, "zstd": MEDIA_OCI_LAYER_ZSTD}
 
 
+class HealthConfig(msgspec.Struct, rename="pascal", omit_defaults=True):
+    """HEALTHCHECK: Test is ["NONE"], ["CMD", arg...] or ["CMD-SHELL", command]; durations in nanoseconds."""
+
+    test: list[str]
+    interval: int = 0
+    timeout: int = 0
+    start_period: int = 0
+    start_interval: int = 0
+    retries: int = 0
+
+
 class ContainerConfig(msgspec.Struct, rename="pascal", omit_defaults=True):
     """The `config` object of an image config: what a container runs by default."""
 
@@ -28,6 +39,8 @@ class ContainerConfig(msgspec.Struct, rename="pascal", omit_defaults=True):
     labels: dict[str, str] | None = None
     stop_signal: str = ""
     shell: list[str] | None = None
+    healthcheck: HealthConfig | None = None
+    on_build: list[str] | None = None
 
 
 class RootFS(msgspec.Struct):
