@@ -48,6 +48,9 @@ RATIOS = [
     ("hydock CLI run --rm true", "runc run (prepared bundle)"),
     ("hydock apply_layer (gzip, 200 MB)", "tar -xzf (gzip, 200 MB)"),
     ("docker CLI -> hydockd run --rm true", "docker CLI -> dockerd run --rm true"),
+    ("hydock pull (300 MB Debian, 4 layers)", "docker pull (300 MB Debian, 4 layers)"),
+    ("hydock pull (300 MB Debian, 4 layers)", "skopeo copy + umoci unpack"),
+    ("hydock push (300 MB Debian, 4 layers)", "docker push (300 MB Debian, 4 layers)"),
 ]
 
 

@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# skopeo, umoci and docker-registry are the real registry peers the interop tests talk to.
-APT_PACKAGES=(busybox-static ca-certificates openssl skopeo umoci docker-registry)
+# skopeo, umoci and docker-registry are the real registry peers the interop tests talk to;
+# debootstrap makes the Debian image the pull benchmark moves.
+APT_PACKAGES=(busybox-static ca-certificates openssl skopeo umoci docker-registry debootstrap)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

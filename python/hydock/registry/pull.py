@@ -4,6 +4,7 @@ at once, each streamed from the registry straight into the layer extractor while
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import os
 import time
@@ -24,6 +25,7 @@ from hydock.store.records import Descriptor, ImageConfig, Index, Manifest
 from hydock.store.reference import Reference, parse_reference
 
 PROGRESS_INTERVAL = 0.1
+PIPE_SIZE = 1 << 20
 DEFAULT_MAX_DOWNLOADS = 3
 
 
@@ -223,6 +225,8 @@ class Puller:
         ident = short(layer.digest)
         loop = asyncio.get_running_loop()
         read_fd, write_fd = os.pipe()
+        # A 64 KiB pipe would wake the extractor for every few network reads.
+        fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         ingest = self.store.blobs.ingest_path()
 
         def extract() -> AppliedBlob:
