@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import hashlib
 import os
 import time
-from collections.abc import Coroutine, Iterable
-from typing import Any
 
 import msgspec
 
@@ -19,7 +16,9 @@ from hydock.registry.auth import AuthConfig
 from hydock.registry.client import Registries, RegistryClient, RegistryError, RegistryUnauthorized
 from hydock.registry.manifests import ACCEPT, ManifestError, PlatformSpec, parse, select
 from hydock.registry.progress import Report, moving, short, status
+from hydock.registry.tasks import run_all
 from hydock.store import Store
+from hydock.store.blobs import sha256_digest
 from hydock.store.layers import AppliedBlob, chain_id
 from hydock.store.records import Descriptor, ImageConfig, Index, Manifest
 from hydock.store.reference import Reference, parse_reference
@@ -117,7 +116,7 @@ class Puller:
     ) -> tuple[str, Manifest, bytes]:
         """The digest of what the reference names (an index or a manifest), and the manifest for `platform`."""
         data, content_type = await self._fetch_manifest(client, ref, ref.digest or ref.tag or "")
-        top_digest = _sha256(data)
+        top_digest = sha256_digest(data)
         if ref.digest is not None and top_digest != ref.digest:
             raise DigestMismatch(f"manifest verification failed for digest {ref.digest}: it hashes to {top_digest}")
         try:
@@ -125,7 +124,7 @@ class Puller:
             if isinstance(parsed, Index):
                 entry = select(parsed, platform)
                 data, content_type = await self._fetch_manifest(client, ref, entry.digest)
-                if _sha256(data) != entry.digest:
+                if sha256_digest(data) != entry.digest:
                     raise DigestMismatch(f"manifest verification failed for digest {entry.digest}")
                 parsed = parse(data, content_type, ref.familiar())
                 if isinstance(parsed, Index):
@@ -156,7 +155,7 @@ class Puller:
             slots = asyncio.Semaphore(self.max_downloads)
             for layer in manifest.layers:
                 report(status("Pulling fs layer", short(layer.digest)))
-            await _all(
+            await run_all(
                 self._layer(client, ref, layer, diff_id, layer_parent, slots, report)
                 for layer, diff_id, layer_parent in zip(manifest.layers, diff_ids, parents, strict=True)
             )
@@ -174,7 +173,7 @@ class Puller:
         if self.store.blobs.exists(descriptor.digest):
             return self.store.blobs.read(descriptor.digest)
         data = b"".join([chunk async for chunk in client.blob_chunks(ref.path, descriptor.digest)])
-        if _sha256(data) != descriptor.digest:
+        if sha256_digest(data) != descriptor.digest:
             raise DigestMismatch(f"image config {descriptor.digest} of {ref.familiar()} failed digest verification")
         self.store.blobs.write(data)
         return data
@@ -272,19 +271,3 @@ class Puller:
         finally:
             ingest.unlink(missing_ok=True)
         report(status("Download complete", ident))
-
-
-async def _all(coroutines: Iterable[Coroutine[Any, Any, None]]) -> None:
-    """Runs every layer task; the first failure cancels the rest and is raised once they have stopped."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
-def _sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()

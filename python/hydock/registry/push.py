@@ -15,6 +15,7 @@ from hydock.errors import HydockError, NotFound
 from hydock.registry.auth import AuthConfig
 from hydock.registry.client import Registries, RegistryClient, RegistryError, RegistryUnauthorized
 from hydock.registry.progress import Report, moving, short, status
+from hydock.registry.tasks import run_all
 from hydock.store import Store
 from hydock.store.records import MEDIA_OCI_MANIFEST, Descriptor, ImageRecord
 from hydock.store.reference import Reference, parse_reference
@@ -84,14 +85,7 @@ class Pusher:
         layers = list(reversed(manifest.layers))  # as Docker lists them: the top layer first
         for layer in layers:
             report(status("Preparing", short(layer.digest)))
-        tasks = [asyncio.ensure_future(self._blob(client, ref, layer, sources, slots, report)) for layer in layers]
-        try:
-            await asyncio.gather(*tasks)
-        except BaseException:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
+        await run_all(self._blob(client, ref, layer, sources, slots, report) for layer in layers)
         await self._blob(client, ref, manifest.config, sources, slots, None)
         media_type = msgspec.json.decode(manifest_bytes, type=_MediaType).media_type or MEDIA_OCI_MANIFEST
         response = await client.request(
