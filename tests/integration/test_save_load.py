@@ -266,3 +266,18 @@ def test_zstd_layers_are_unpacked(engine: Engine, image: str, tmp_path: Path) ->
     assert engine.containers.run("zstd:1", ["echo", "from zstd"], remove=True) == b"from zstd\n"
     manifest = engine.store.images.manifest(engine.store.images.record(loaded.id))
     assert manifest.layers[0].media_type == "application/vnd.oci.image.layer.v1.tar+zstd"
+
+
+def test_python_doors_save_and_load(engine: Engine, cli: Cli, root: Path, busybox_tar: Path) -> None:
+    import hydock
+
+    image = engine.images.import_image(busybox_tar, "doors:1")
+    archive = b"".join(image.save(named=True))
+    engine.images.remove("doors:1")
+    (loaded,) = engine.images.load(archive)
+    assert loaded.id == image.id and loaded.tags == ["doors:1"]
+    with hydock.Client(base_url=f"unix://{root / 'hydock.sock'}") as client:
+        saved = b"".join(client.images.get("doors:1").save())  # by ID: no tag travels
+        client.images.remove("doors:1")
+        (again,) = client.images.load(saved)
+        assert again.id == image.id and again.tags == []

@@ -67,6 +67,16 @@ class Image:
     def tags(self) -> list[str]:
         return list(self.attrs["RepoTags"] or [])
 
+    def save(self, named: bool | str = False) -> Iterator[bytes]:
+        """This image as `docker save` writes it, streamed; as docker-py, by ID (no tag kept) unless `named` is
+        True (its first tag) or a tag."""
+        return self._api.save_images([self._saved_name(named)])
+
+    def _saved_name(self, named: bool | str) -> str:
+        if isinstance(named, str):
+            return named
+        return self.tags[0] if named and self.tags else self.id
+
     def __repr__(self) -> str:
         return f"<Image: {', '.join(repr(t) for t in self.tags)}>"
 
@@ -98,6 +108,17 @@ class ImageCollection:
 
     def remove(self, image: str, force: bool = False) -> builtins.list[dict[str, str]]:
         return self._api.remove_image(image, force=force)
+
+    def load(self, data: bytes | BinaryIO) -> builtins.list[Image]:
+        """Like `docker load`: the images the daemon reports loading, by the names it reports."""
+        chunks = iter([data]) if isinstance(data, bytes) else _chunks(data)
+        names = []
+        for message in self._api.load_images(chunks):
+            line = message.stream.strip()
+            for prefix in ("Loaded image: ", "Loaded image ID: "):
+                if line.startswith(prefix):
+                    names.append(line.removeprefix(prefix))
+        return [Image(self._api, name) for name in names]
 
     def pull(self, repository: str, tag: str | None = None, *, platform: str | None = None) -> Image:
         """Pulls through the daemon with this user's stored credentials for the registry."""

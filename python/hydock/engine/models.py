@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import builtins
+import io
 import os
+from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import msgspec
@@ -32,6 +34,16 @@ class Image:
     def tags(self) -> list[str]:
         return list(self.attrs["RepoTags"])
 
+    def save(self, named: bool | str = False) -> Iterator[bytes]:
+        """This image as `docker save` writes it, streamed; as docker-py, by ID (no tag kept) unless `named` is
+        True (its first tag) or a tag."""
+        return iter(self._service.save([self._saved_name(named)]))
+
+    def _saved_name(self, named: bool | str) -> str:
+        if isinstance(named, str):
+            return named
+        return self.tags[0] if named and self.tags else self.id
+
     def __repr__(self) -> str:
         return f"<Image: {', '.join(repr(t) for t in self.tags)}>"
 
@@ -57,6 +69,11 @@ class ImageCollection:
 
     def remove(self, image: str, force: bool = False) -> builtins.list[dict[str, str]]:
         return self._service.remove(image, force=force)
+
+    def load(self, data: bytes | BinaryIO) -> builtins.list[Image]:
+        """Like `docker load`: every image of the archive, once all of it is verified."""
+        source = io.BytesIO(data) if isinstance(data, bytes) else data
+        return [Image(self._service, loaded.id) for loaded in self._service.load(source)]
 
     def pull(self, repository: str, tag: str | None = None, *, platform: str | None = None) -> Image:
         return Image(self._service, self._service.pull(join_tag(repository, tag), platform=platform or ""))
