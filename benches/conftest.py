@@ -71,5 +71,11 @@ def pytest_terminal_summary(terminalreporter) -> None:
         write(f"  not measured: {name}: {reason}")
 
 
+def hydock_command() -> list[str]:
+    """What a user runs: the `hydock` script pip installed beside this interpreter; `-m hydock` without one."""
+    script = Path(sys.executable).with_name("hydock")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "hydock"]
+
+
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None

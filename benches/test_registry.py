@@ -10,14 +10,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from benches.conftest import CACHE, figure, have, missing, record
+from benches.conftest import CACHE, figure, have, hydock_command, missing, record
 from tests.interop.registry_support import DockerRegistry, skopeo_copy
 
 MIRROR = "http://deb.debian.org/debian"
@@ -111,7 +110,7 @@ def hydock_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 def _hydock(root: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "hydock", "--root", str(root), *args]
+    return [*hydock_command(), "--root", str(root), *args]
 
 
 def _mb_per_s(benchmark, size: int) -> str:

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tarfile
 import uuid
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from benches.conftest import have, missing, record
+from benches.conftest import have, hydock_command, missing, record
 from hydock import Engine
 
 
@@ -37,7 +36,7 @@ def test_engine_run_true(benchmark, engine: Engine) -> None:
 
 
 def test_cli_run_true(benchmark, engine: Engine) -> None:
-    argv = [sys.executable, "-m", "hydock", "--root", str(engine.root), "run", "--rm", "busybox", "true"]
+    argv = [*hydock_command(), "--root", str(engine.root), "run", "--rm", "busybox", "true"]
     benchmark.pedantic(lambda: subprocess.run(argv, check=True), rounds=20, warmup_rounds=2)
     record(benchmark, "hydock CLI run --rm true")
 
