@@ -43,7 +43,7 @@ pub struct Started {
 }
 
 #[pyfunction]
-#[pyo3(signature = (shim_dir, bundle, id, cgroup, log, exit_file, rootfs_mount, init=false, auto_remove=false, stdout_fd=None, stderr_fd=None, log_max_size=None, log_max_files=1))]
+#[pyo3(signature = (shim_dir, bundle, id, cgroup, log, exit_file, rootfs_mount, init=false, auto_remove=false, stdout_fd=None, stderr_fd=None, log_max_size=None, log_max_files=1, control=None, open_stdin=false))]
 #[allow(clippy::too_many_arguments)]
 fn start_container(
     py: Python<'_>,
@@ -60,6 +60,8 @@ fn start_container(
     stderr_fd: Option<RawFd>,
     log_max_size: Option<u64>,
     log_max_files: u64,
+    control: Option<PathBuf>,
+    open_stdin: bool,
 ) -> PyResult<Started> {
     let shim_log = File::create(bundle.join(CONTAINER_SHIM_LOG)).map_err(|e| {
         let path = bundle.join(CONTAINER_SHIM_LOG);
@@ -92,13 +94,24 @@ fn start_container(
         if auto_remove {
             command.arg("--auto-remove");
         }
+        add_interactive(command, control.as_deref(), open_stdin);
     })
+}
+
+/// `--control` makes the shim listen there (stdin and window size); `--stdin` opens a stdin.
+fn add_interactive(command: &mut Command, control: Option<&Path>, open_stdin: bool) {
+    if let Some(control) = control {
+        command.arg("--control").arg(control);
+    }
+    if open_stdin {
+        command.arg("--stdin");
+    }
 }
 
 /// Starts `process_json` (an OCI process object) inside the running container whose pid 1 is
 /// `target_pid`, under a shim in exec mode that joins it to `cgroup`.
 #[pyfunction]
-#[pyo3(signature = (shim_dir, bundle, target_pid, cgroup, process_json, exit_file, stdout_fd=None, stderr_fd=None))]
+#[pyo3(signature = (shim_dir, bundle, target_pid, cgroup, process_json, exit_file, stdout_fd=None, stderr_fd=None, control=None, open_stdin=false))]
 #[allow(clippy::too_many_arguments)]
 fn start_exec(
     py: Python<'_>,
@@ -110,6 +123,8 @@ fn start_exec(
     exit_file: PathBuf,
     stdout_fd: Option<RawFd>,
     stderr_fd: Option<RawFd>,
+    control: Option<PathBuf>,
+    open_stdin: bool,
 ) -> PyResult<Started> {
     // Several execs may run at once: each appends to the one log rather than truncating it.
     let path = bundle.join(EXEC_SHIM_LOG);
@@ -132,6 +147,7 @@ fn start_exec(
             .arg(&process_json)
             .arg("--exit-file")
             .arg(&exit_file);
+        add_interactive(command, control.as_deref(), open_stdin);
     })
 }
 

@@ -13,7 +13,8 @@ use crate::error::SpawnError;
 use crate::exec::Command;
 use crate::init::{exec, set_oom_score_adj, set_up_process, step};
 use crate::placement::ChildPlacement;
-use crate::spawn::{fork_child, SpawnOptions, StdioFds};
+use crate::spawn::{fork_child, SpawnOptions, Spawned, Stdio};
+use crate::terminal::{self, Console};
 use crate::{namespaces, stdio};
 
 /// Namespaces an exec'd process shares with its container, by their /proc/PID/ns name. Mount
@@ -45,7 +46,8 @@ pub(crate) enum ExecInError {
 }
 
 /// Starts `process` inside the container whose process `target_pid` is, and returns its host
-/// pid once the command has been exec'd. The new process is a direct child of the caller.
+/// pid (and its terminal, if the process asks for one) once the command has been exec'd. The
+/// new process is a direct child of the caller.
 ///
 /// It joins each of the target's ipc, uts, network, pid, mount and cgroup namespaces that
 /// differs from the caller's. `placement` puts it into the container's cgroup before it joins
@@ -59,13 +61,13 @@ pub fn exec_in(
     process: &Process,
     opts: &SpawnOptions,
     placement: &mut dyn ChildPlacement,
-) -> Result<i32, SpawnError> {
-    let stdio = StdioFds::from_options(opts)?;
+) -> Result<Spawned, SpawnError> {
+    let stdio = Stdio::for_process(process, opts)?;
     let capabilities =
         CapabilityPlan::from_spec(process.capabilities().as_ref()).map_err(step("capabilities"))?;
     let namespaces = namespaces_to_join(target_pid).map_err(step("namespaces"))?;
-    fork_child(&namespaces, placement, || {
-        join_and_exec(process, &capabilities, &namespaces, stdio.fds)
+    fork_child(&namespaces, placement, |channel| {
+        join_and_exec(process, &capabilities, &namespaces, &stdio, channel)
     })
 }
 
@@ -104,16 +106,25 @@ fn namespaces_to_join(target_pid: i32) -> Result<Vec<LinuxNamespace>, ExecInErro
     Ok(to_join)
 }
 
-/// Runs in the forked child, already in the target's pid namespace.
+/// Runs in the forked child, already in the target's pid namespace. A terminal is opened once
+/// the mount namespace is joined, so that it comes from the container's devpts.
 fn join_and_exec(
     process: &Process,
     capabilities: &CapabilityPlan,
     namespaces: &[LinuxNamespace],
-    stdio: [std::os::fd::RawFd; 3],
+    stdio: &Stdio,
+    channel: std::os::fd::BorrowedFd<'_>,
 ) -> Result<Infallible, SpawnError> {
-    stdio::install(stdio).map_err(step("stdio"))?;
+    if let Stdio::Fds(fds) = stdio {
+        stdio::install(fds.fds).map_err(step("stdio"))?;
+    }
     namespaces::enter(namespaces).map_err(step("namespaces"))?;
+    let terminal = matches!(stdio, Stdio::Terminal);
+    if terminal {
+        terminal::attach_new_pty(channel, process.user().uid(), Console::None)
+            .map_err(step("terminal"))?;
+    }
     set_oom_score_adj(process)?;
-    set_up_process(process, capabilities)?;
+    set_up_process(process, capabilities, terminal)?;
     exec(Command::resolve(process)?)
 }

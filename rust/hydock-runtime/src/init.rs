@@ -2,7 +2,7 @@
 //! failure reported to the parent as (step, message, kind) before the child exits.
 
 use std::convert::Infallible;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -14,6 +14,8 @@ use crate::caps::CapabilityPlan;
 use crate::cgroup_mount::OwnCgroups;
 use crate::error::SpawnError;
 use crate::exec::Command;
+use crate::spawn::{SpawnOptions, Stdio};
+use crate::terminal::{self, Console};
 use crate::{
     devices, mounts, namespaces, paths, process_attrs, rootfs, signals, stdio, tiny_init, user,
 };
@@ -26,7 +28,7 @@ pub(crate) struct ContainerPlan<'a> {
     pub namespaces: &'a [LinuxNamespace],
     pub bundle: PathBuf,
     pub rootfs: PathBuf,
-    pub stdio: [RawFd; 3],
+    pub stdio: Stdio,
     pub capabilities: CapabilityPlan,
     pub init: bool,
 }
@@ -35,8 +37,7 @@ impl<'a> ContainerPlan<'a> {
     pub(crate) fn new(
         spec: &'a Spec,
         bundle: &Path,
-        stdio: [RawFd; 3],
-        init: bool,
+        opts: &SpawnOptions,
     ) -> Result<Self, SpawnError> {
         let process = spec
             .process()
@@ -67,6 +68,7 @@ impl<'a> ContainerPlan<'a> {
         }
         let capabilities = CapabilityPlan::from_spec(process.capabilities().as_ref())
             .map_err(|e| SpawnError::other("capabilities", e))?;
+        let stdio = Stdio::for_process(process, opts)?;
         Ok(ContainerPlan {
             spec,
             process,
@@ -76,7 +78,7 @@ impl<'a> ContainerPlan<'a> {
             rootfs,
             stdio,
             capabilities,
-            init,
+            init: opts.init,
         })
     }
 }
@@ -88,15 +90,15 @@ pub(crate) fn exit_now(code: i32) -> ! {
     unsafe { libc::_exit(code) }
 }
 
-/// Runs in the forked child: waits for the parent's go, then `set_up`, which ends in execve and
-/// returns only an error. Never returns.
+/// Runs in the forked child: waits for the parent's go, then `set_up` (given the channel to the
+/// parent), which ends in execve and returns only an error. Never returns.
 pub(crate) fn run_child(
     channel: OwnedFd,
-    set_up: impl FnOnce() -> Result<Infallible, SpawnError>,
+    set_up: impl FnOnce(BorrowedFd<'_>) -> Result<Infallible, SpawnError>,
 ) -> ! {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         wait_for_go(&channel);
-        set_up()
+        set_up(channel.as_fd())
     }));
     let error = match outcome {
         Ok(Ok(never)) => match never {},
@@ -145,19 +147,29 @@ pub(crate) fn step<E: std::fmt::Display>(name: &'static str) -> impl FnOnce(E) -
     move |err| SpawnError::other(name, err)
 }
 
-pub(crate) fn set_up_and_exec(plan: &ContainerPlan<'_>) -> Result<Infallible, SpawnError> {
+pub(crate) fn set_up_and_exec(
+    plan: &ContainerPlan<'_>,
+    channel: BorrowedFd<'_>,
+) -> Result<Infallible, SpawnError> {
     // Modes of created mount points and devices must not depend on the caller's umask.
     umask(Mode::from_bits_truncate(0o022));
-    stdio::install(plan.stdio).map_err(step("stdio"))?;
+    if let Stdio::Fds(fds) = &plan.stdio {
+        stdio::install(fds.fds).map_err(step("stdio"))?;
+    }
     // Read before entering a cgroup namespace, which would hide the host paths.
     let cgroups = own_cgroups_if_mounted(plan)?;
     let entered = namespaces::enter(plan.namespaces).map_err(step("namespaces"))?;
     set_oom_score_adj(plan.process)?;
     build_filesystem(plan, &cgroups)?;
+    let terminal = matches!(plan.stdio, Stdio::Terminal);
+    if terminal {
+        terminal::attach_new_pty(channel, plan.process.user().uid(), Console::Bind)
+            .map_err(step("terminal"))?;
+    }
     let (hostname, domainname) = (plan.spec.hostname(), plan.spec.domainname());
     process_attrs::set_names(hostname.as_deref(), domainname.as_deref(), entered.uts)
         .map_err(step("hostname"))?;
-    set_up_process(plan.process, &plan.capabilities)?;
+    set_up_process(plan.process, &plan.capabilities, terminal)?;
     let command = Command::resolve(plan.process)?;
     if plan.init {
         tiny_init::become_init().map_err(step("init"))?;
@@ -223,14 +235,19 @@ fn build_filesystem(plan: &ContainerPlan<'_>, cgroups: &OwnCgroups) -> Result<()
 }
 
 /// The process's own attributes, ending with the user switch and capabilities, then the cwd.
-/// Shared by a container's first process and the ones `exec_in` starts.
+/// Shared by a container's first process and the ones `exec_in` starts. With `terminal`, the
+/// pty on its stdin becomes the controlling terminal of its new session.
 pub(crate) fn set_up_process(
     process: &Process,
     capabilities: &CapabilityPlan,
+    terminal: bool,
 ) -> Result<(), SpawnError> {
     process_attrs::set_rlimits(process.rlimits().as_deref().unwrap_or_default())
         .map_err(step("rlimits"))?;
     nix::unistd::setsid().map_err(step("setsid"))?;
+    if terminal {
+        terminal::take_control().map_err(step("terminal"))?;
+    }
     capabilities
         .limit_bounding_set()
         .map_err(step("capabilities"))?;

@@ -24,10 +24,11 @@ mod rootfs;
 mod signals;
 mod spawn;
 mod stdio;
+mod terminal;
 mod tiny_init;
 mod user;
 
 pub use error::{SpawnError, SpawnErrorKind};
 pub use exec_in::exec_in;
 pub use placement::ChildPlacement;
-pub use spawn::{spawn, SpawnOptions};
+pub use spawn::{spawn, SpawnOptions, Spawned};

@@ -4,9 +4,7 @@
 
 use std::convert::Infallible;
 use std::fs::File;
-use std::io::Read;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -14,26 +12,37 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::socket::{send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use nix::sys::wait::waitpid;
 use nix::unistd::Pid;
-use oci_spec::runtime::{LinuxNamespace, Spec};
+use oci_spec::runtime::{LinuxNamespace, Process, Spec};
 
 use crate::error::SpawnError;
 use crate::init::{run_child, set_up_and_exec, ContainerPlan};
 use crate::namespaces::PidNamespaceSwitch;
 use crate::placement::{fork_into, ChildPlacement, Created};
+use crate::terminal::read_report;
 
 /// The container process's stdio and whether a minimal init runs as its pid 1.
+///
+/// The stdio descriptors serve a process without a terminal; one whose spec asks for a terminal
+/// (`process.terminal`) gets a new pty's slave as all three instead.
 #[derive(Debug, Clone, Copy)]
 pub struct SpawnOptions {
     /// None gives the process /dev/null.
     pub stdin: Option<RawFd>,
-    pub stdout: RawFd,
-    pub stderr: RawFd,
+    pub stdout: Option<RawFd>,
+    pub stderr: Option<RawFd>,
     /// Run a tini-like pid 1 that forwards signals to the command and reaps zombies.
     pub init: bool,
 }
 
+/// A process that has exec'd: its host pid and, when it has a terminal, the pty's master.
+#[derive(Debug)]
+pub struct Spawned {
+    pub pid: i32,
+    pub terminal: Option<OwnedFd>,
+}
+
 /// Starts the container described by `spec` (with `bundle` as the base of relative paths) and
-/// returns the host pid of its pid 1 once the command has been exec'd.
+/// returns the host pid of its pid 1 (and its terminal) once the command has been exec'd.
 ///
 /// `placement` puts the child into its cgroups before it enters its namespaces. The caller must
 /// be single-threaded (`spawn` forks) and reaps the returned pid itself. On failure the child
@@ -43,10 +52,27 @@ pub fn spawn(
     bundle: &Path,
     opts: &SpawnOptions,
     placement: &mut dyn ChildPlacement,
-) -> Result<i32, SpawnError> {
-    let stdio = StdioFds::from_options(opts)?;
-    let plan = ContainerPlan::new(spec, bundle, stdio.fds, opts.init)?;
-    fork_child(plan.namespaces, placement, || set_up_and_exec(&plan))
+) -> Result<Spawned, SpawnError> {
+    let plan = ContainerPlan::new(spec, bundle, opts)?;
+    fork_child(plan.namespaces, placement, |channel| {
+        set_up_and_exec(&plan, channel)
+    })
+}
+
+/// What a child installs as its stdio: the caller's descriptors, or a pty it opens itself.
+pub(crate) enum Stdio {
+    Fds(StdioFds),
+    Terminal,
+}
+
+impl Stdio {
+    pub(crate) fn for_process(process: &Process, opts: &SpawnOptions) -> Result<Stdio, SpawnError> {
+        if process.terminal().unwrap_or(false) {
+            Ok(Stdio::Terminal)
+        } else {
+            StdioFds::from_options(opts).map(Stdio::Fds)
+        }
+    }
 }
 
 /// The three descriptors a child installs as its stdio, keeping /dev/null open when used.
@@ -56,31 +82,33 @@ pub(crate) struct StdioFds {
 }
 
 impl StdioFds {
-    pub(crate) fn from_options(opts: &SpawnOptions) -> Result<StdioFds, SpawnError> {
-        let (stdin, dev_null) = match opts.stdin {
-            Some(fd) => (fd, None),
-            None => {
-                let file = File::open("/dev/null")
-                    .map_err(|e| SpawnError::other("stdio", format!("/dev/null: {e}")))?;
-                (file.as_raw_fd(), Some(file))
-            }
+    fn from_options(opts: &SpawnOptions) -> Result<StdioFds, SpawnError> {
+        let wanted = [opts.stdin, opts.stdout, opts.stderr];
+        let dev_null = if wanted.contains(&None) {
+            let file = File::open("/dev/null")
+                .map_err(|e| SpawnError::other("stdio", format!("/dev/null: {e}")))?;
+            Some(file)
+        } else {
+            None
         };
+        let null_fd = dev_null.as_ref().map_or(-1, AsRawFd::as_raw_fd);
         Ok(StdioFds {
-            fds: [stdin, opts.stdout, opts.stderr],
+            fds: wanted.map(|fd| fd.unwrap_or(null_fd)),
             _dev_null: dev_null,
         })
     }
 }
 
 /// Forks a child (into `placement`'s cgroup) that waits until `placement.before_start` has run
-/// with its pid, joins its cgroups, then runs `set_up` (which ends in execve). The child starts in the pid namespace of `namespaces`, if they
-/// name one; the caller's own pid namespace is restored for its later children. Returns the
-/// child's pid once it has exec'd; on failure the child has been killed and reaped.
+/// with its pid, joins its cgroups, then runs `set_up` (which ends in execve) with the channel
+/// to the parent. The child starts in the pid namespace of `namespaces`, if they name one; the
+/// caller's own pid namespace is restored for its later children. Returns the child's pid (and
+/// the pty master it sent) once it has exec'd; on failure the child has been killed and reaped.
 pub(crate) fn fork_child(
     namespaces: &[LinuxNamespace],
     placement: &mut dyn ChildPlacement,
-    set_up: impl FnOnce() -> Result<Infallible, SpawnError>,
-) -> Result<i32, SpawnError> {
+    set_up: impl FnOnce(BorrowedFd<'_>) -> Result<Infallible, SpawnError>,
+) -> Result<Spawned, SpawnError> {
     let (parent_end, child_end) = socketpair(
         AddressFamily::Unix,
         SockType::Stream,
@@ -96,11 +124,11 @@ pub(crate) fn fork_child(
     match unsafe { fork_into(placement.clone_into()) } {
         Ok(Created::Child) => {
             drop(parent_end);
-            run_child(child_end, || {
+            run_child(child_end, |channel| {
                 placement
                     .join_in_child()
                     .map_err(|message| SpawnError::other("cgroup", message))?;
-                set_up()
+                set_up(channel)
             })
         }
         Ok(Created::Parent { pid, in_cgroup }) => {
@@ -126,7 +154,7 @@ fn release_and_confirm(
     mut child: ChildGuard,
     channel: OwnedFd,
     before_start: impl FnOnce(i32) -> Result<(), String>,
-) -> Result<i32, SpawnError> {
+) -> Result<Spawned, SpawnError> {
     let pid = child.pid.as_raw();
     before_start(pid).map_err(|message| SpawnError::other("before_start", message))?;
     loop {
@@ -141,18 +169,18 @@ fn release_and_confirm(
             }
         }
     }
-    // The child's end is close-on-exec: EOF with nothing written means execve succeeded.
-    let mut report = Vec::new();
-    UnixStream::from(channel)
-        .read_to_end(&mut report)
-        .map_err(|e| {
-            SpawnError::other("spawn", format!("read the container process's report: {e}"))
-        })?;
-    if report.is_empty() {
+    // The child's end is close-on-exec: EOF with no error written means execve succeeded.
+    let report = read_report(channel.as_fd()).map_err(|e| {
+        SpawnError::other("spawn", format!("read the container process's report: {e}"))
+    })?;
+    if report.error.is_empty() {
         child.release();
-        Ok(pid)
+        Ok(Spawned {
+            pid,
+            terminal: report.terminal,
+        })
     } else {
-        Err(SpawnError::decode(&report))
+        Err(SpawnError::decode(&report.error))
     }
 }
 

@@ -5,7 +5,7 @@ use nix::errno::Errno;
 use nix::sys::prctl::{set_child_subreaper, set_name};
 use nix::sys::signal::{kill, sigprocmask, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{fork, ForkResult, Pid};
+use nix::unistd::{fork, getpgrp, setpgid, tcsetpgrp, ForkResult, Pid};
 
 use crate::init::exit_now;
 
@@ -49,7 +49,7 @@ pub(crate) fn become_init() -> Result<(), TinyInitError> {
     // SAFETY: this process is a single-threaded fork made by `spawn`; the child only resets its
     // signal state and calls execve (or reports the failure and _exits).
     match unsafe { fork() }.map_err(fail("fork"))? {
-        ForkResult::Child => Ok(()),
+        ForkResult::Child => take_foreground().map_err(fail("take the terminal's foreground")),
         ForkResult::Parent { child } => {
             // Otherwise `ps` shows the init under the name of the process `spawn` was forked from.
             let _ = set_name(c"hydock-init");
@@ -57,6 +57,18 @@ pub(crate) fn become_init() -> Result<(), TinyInitError> {
             supervise(child, &waited)
         }
     }
+}
+
+/// On a terminal, the command gets a process group of its own in the foreground (as tini does):
+/// the keys that signal, like ctrl-c, then reach the command once, not through the init again.
+/// SIGTTOU, blocked until exec, would otherwise stop a background caller of tcsetpgrp.
+fn take_foreground() -> Result<(), Errno> {
+    let stdin = std::io::stdin();
+    if !nix::unistd::isatty(&stdin).unwrap_or(false) {
+        return Ok(());
+    }
+    setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
+    tcsetpgrp(&stdin, getpgrp())
 }
 
 /// The init never execs, so nothing beyond stdio may stay open in it: not the error pipe (the

@@ -42,6 +42,7 @@ pub struct Args {
     pub attach: bool,
     /// Delete the bundle (the container's directory) once the container has exited.
     pub auto_remove: bool,
+    pub interactive: Interactive,
 }
 
 impl Args {
@@ -57,7 +58,11 @@ impl Args {
         let mut init = false;
         let mut attach = false;
         let mut auto_remove = false;
+        let mut interactive = Interactive::default();
         while let Some(arg) = argv.next() {
+            if interactive.parse(&arg, &mut argv)? {
+                continue;
+            }
             let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
             match arg.as_str() {
                 "--bundle" => bundle = Some(PathBuf::from(value("--bundle")?)),
@@ -89,7 +94,42 @@ impl Args {
             init,
             attach,
             auto_remove,
+            interactive: interactive.checked()?,
         })
+    }
+}
+
+/// What makes a process interactive: a control socket (for its stdin and terminal size), and
+/// whether it has a stdin to write to through it.
+#[derive(Default)]
+pub struct Interactive {
+    pub control: Option<PathBuf>,
+    pub open_stdin: bool,
+}
+
+impl Interactive {
+    /// Takes `arg` (and its value) if it is `--control PATH` or `--stdin`.
+    fn parse(
+        &mut self,
+        arg: &str,
+        argv: &mut impl Iterator<Item = String>,
+    ) -> Result<bool, String> {
+        match arg {
+            "--control" => {
+                let path = argv.next().ok_or("--control needs a value")?;
+                self.control = Some(PathBuf::from(path));
+            }
+            "--stdin" => self.open_stdin = true,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn checked(self) -> Result<Interactive, String> {
+        if self.open_stdin && self.control.is_none() {
+            return Err("--stdin needs --control, through which the stdin is written".into());
+        }
+        Ok(self)
     }
 }
 
@@ -109,6 +149,7 @@ pub struct ExecArgs {
     pub process: PathBuf,
     pub exit_file: PathBuf,
     pub attach: bool,
+    pub interactive: Interactive,
 }
 
 impl ExecArgs {
@@ -118,7 +159,11 @@ impl ExecArgs {
         let mut process = None;
         let mut exit_file = None;
         let mut attach = false;
+        let mut interactive = Interactive::default();
         while let Some(arg) = argv.next() {
+            if interactive.parse(&arg, &mut argv)? {
+                continue;
+            }
             let mut value = |name: &str| argv.next().ok_or_else(|| format!("{name} needs a value"));
             match arg.as_str() {
                 "--target-pid" => {
@@ -142,6 +187,7 @@ impl ExecArgs {
             process: process.ok_or_else(|| missing("--process"))?,
             exit_file: exit_file.ok_or_else(|| missing("--exit-file"))?,
             attach,
+            interactive: interactive.checked()?,
         })
     }
 }
@@ -170,5 +216,19 @@ mod tests {
         assert!(args.log.is_none());
         assert!(parse(&["--log-max-size", "0"]).is_err());
         assert!(parse(&["--log-max-files", "-1"]).is_err());
+    }
+
+    #[test]
+    fn stdin_is_written_through_a_control_socket() {
+        let Ok(Mode::Container(args)) = parse(&["--control", "s", "--stdin"]) else {
+            panic!("container mode expected");
+        };
+        assert!(args.interactive.open_stdin && args.interactive.control.is_some());
+        assert!(parse(&["--stdin"]).is_err());
+        let exec = "--exec --target-pid 1 --cgroup c --process p --exit-file e --control s";
+        let Ok(Mode::Exec(args)) = Mode::parse(exec.split(' ').map(String::from)) else {
+            panic!("exec mode expected");
+        };
+        assert!(!args.interactive.open_stdin && args.interactive.control.is_some());
     }
 }

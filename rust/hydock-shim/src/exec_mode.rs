@@ -1,24 +1,23 @@
 //! `--exec`: an extra process inside a running container. Like a container's shim it detaches,
-//! reports the start on the status pipe, copies output to the attached fds, reaps and records
-//! the exit; but it keeps no log and leaves the container's cgroup and rootfs to its own shim.
-
-use std::os::fd::AsRawFd;
+//! reports the start on the status pipe, copies output to the attached fds (serving its control
+//! socket when interactive), reaps and records the exit; but it keeps no log and leaves the
+//! container's cgroup and rootfs to its own shim.
 
 use hydock_cgroups::Cgroup;
-use hydock_runtime::{exec_in, SpawnOptions};
+use hydock_runtime::exec_in;
 use nix::unistd::Pid;
 use oci_spec::runtime::Process;
 
 use crate::args::{ExecArgs, STATUS_FD};
-use crate::output::{attached_fds, Output};
 use crate::report::{process_start_time, write_record, Exited, Started, StatusPipe};
-use crate::supervise::{detach, reap, StartFailure};
+use crate::stdio::{attached_fds, ProcessIo};
+use crate::supervise::{detach, prepare_stdio, reap, StartFailure};
 use crate::timefmt::now_rfc3339_nano;
 
 pub fn run(args: &ExecArgs) -> Result<(), String> {
     detach()?;
     let mut status = StatusPipe::inherit(STATUS_FD);
-    let (pid, output) = match start(args) {
+    let (pid, io) = match start(args) {
         Ok(started) => started,
         Err(failure) => {
             failure.report(&mut status);
@@ -33,7 +32,8 @@ pub fn run(args: &ExecArgs) -> Result<(), String> {
         shim_start: process_start_time(shim_pid),
         started_at: now_rfc3339_nano(),
     });
-    output.copy(None, attached_fds(args.attach));
+    let attached = attached_fds(args.attach, io.has_terminal());
+    io.pump(None, attached);
     let exited = Exited {
         exit_code: reap(pid),
         // An OOM kill is charged to the container's cgroup, not attributable to this process.
@@ -47,22 +47,20 @@ pub fn run(args: &ExecArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn start(args: &ExecArgs) -> Result<(Pid, Output), StartFailure> {
+fn start(args: &ExecArgs) -> Result<(Pid, ProcessIo), StartFailure> {
     let process = load_process(args)?;
     let cgroup = Cgroup::open(&args.cgroup).map_err(|e| StartFailure::other("cgroup", e))?;
-    let (output, [stdout, stderr]) =
-        Output::pipes().map_err(|e| StartFailure::other("stdio", e))?;
-    let options = SpawnOptions {
-        stdin: None,
-        stdout: stdout.as_raw_fd(),
-        stderr: stderr.as_raw_fd(),
-        init: false,
-    };
+    let terminal = process.terminal().unwrap_or(false);
+    let (pipes, control) = prepare_stdio(terminal, &args.interactive)?;
+    let options = pipes.spawn_options(false);
     let mut placement = cgroup
         .placement()
         .map_err(|e| StartFailure::other("cgroup", e))?;
-    let pid = exec_in(args.target_pid, &process, &options, &mut placement)?;
-    Ok((Pid::from_raw(pid), output))
+    let spawned = exec_in(args.target_pid, &process, &options, &mut placement)?;
+    let io = pipes
+        .started(spawned.terminal, args.interactive.open_stdin, control)
+        .map_err(|e| StartFailure::other("stdio", e))?;
+    Ok((Pid::from_raw(spawned.pid), io))
 }
 
 fn load_process(args: &ExecArgs) -> Result<Process, StartFailure> {

@@ -1,19 +1,18 @@
 //! The shim's life: detach from the caller, start the container, pump its output, reap it,
 //! record how it ended, clean up.
 
-use std::os::fd::AsRawFd;
-
 use hydock_cgroups::{Cgroup, Resources};
-use hydock_runtime::{spawn, SpawnError, SpawnErrorKind, SpawnOptions};
+use hydock_runtime::{spawn, SpawnError, SpawnErrorKind};
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{fork, setsid, ForkResult, Pid};
 use oci_spec::runtime::Spec;
 
-use crate::args::{Args, STATUS_FD};
+use crate::args::{Args, Interactive, STATUS_FD};
+use crate::control::ControlSocket;
 use crate::jsonlog::JsonLog;
 use crate::logfile::LogFile;
-use crate::output::{attached_fds, Output};
 use crate::report::{process_start_time, write_record, Exited, StartFailed, Started, StatusPipe};
+use crate::stdio::{attached_fds, Pipes, ProcessIo};
 use crate::timefmt::now_rfc3339_nano;
 
 pub fn run(args: &Args) -> Result<(), String> {
@@ -114,7 +113,7 @@ impl From<SpawnError> for StartFailure {
 struct Running {
     pid: Pid,
     cgroup: Cgroup,
-    output: Output,
+    io: ProcessIo,
     log: Option<JsonLog>,
 }
 
@@ -136,31 +135,50 @@ fn start(args: &Args) -> Result<Running, StartFailure> {
         )),
         None => None,
     };
-    let (output, [stdout, stderr]) =
-        Output::pipes().map_err(|e| StartFailure::other("stdio", e))?;
-    let options = SpawnOptions {
-        stdin: None,
-        stdout: stdout.as_raw_fd(),
-        stderr: stderr.as_raw_fd(),
-        init: args.init,
-    };
+    let terminal = spec
+        .process()
+        .as_ref()
+        .and_then(|process| process.terminal())
+        .unwrap_or(false);
+    let (pipes, control) = prepare_stdio(terminal, &args.interactive)?;
+    let options = pipes.spawn_options(args.init);
     let started = cgroup
         .placement()
         .map_err(|e| StartFailure::other("cgroup", e))
         .and_then(|mut placement| Ok(spawn(&spec, &args.bundle, &options, &mut placement)?));
-    let pid = match started {
-        Ok(pid) => pid,
+    let spawned = match started {
+        Ok(spawned) => spawned,
         Err(err) => {
             let _ = cgroup.destroy();
             return Err(err);
         }
     };
+    let io = pipes
+        .started(spawned.terminal, args.interactive.open_stdin, control)
+        .map_err(|e| StartFailure::other("stdio", e))?;
     Ok(Running {
-        pid: Pid::from_raw(pid),
+        pid: Pid::from_raw(spawned.pid),
         cgroup,
-        output,
+        io,
         log,
     })
+}
+
+/// The pipes for the process, and its control socket if it is interactive: listening before the
+/// process starts, so whoever hears of the start can connect at once.
+pub fn prepare_stdio(
+    terminal: bool,
+    interactive: &Interactive,
+) -> Result<(Pipes, Option<ControlSocket>), StartFailure> {
+    let pipes = Pipes::new(terminal, interactive.open_stdin)
+        .map_err(|e| StartFailure::other("stdio", e))?;
+    let control = match &interactive.control {
+        Some(path) => Some(ControlSocket::listen(path).map_err(|e| {
+            StartFailure::other("stdio", format!("control socket {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    Ok((pipes, control))
 }
 
 fn resources_from_spec(res: &oci_spec::runtime::LinuxResources) -> Resources {
@@ -179,11 +197,10 @@ fn resources_from_spec(res: &oci_spec::runtime::LinuxResources) -> Resources {
     }
 }
 
-/// Copies output to the log (and the attached fds) until both streams close, then reaps.
+/// Copies output to the log (and the attached fds) until every stream closes, then reaps.
 fn supervise(args: &Args, mut running: Running) -> Exited {
-    running
-        .output
-        .copy(running.log.as_mut(), attached_fds(args.attach));
+    let attached = attached_fds(args.attach, running.io.has_terminal());
+    running.io.pump(running.log.as_mut(), attached);
     let exit_code = reap(running.pid);
     let oom_killed = running.cgroup.oom_kills().map(|n| n > 0).unwrap_or(false);
     if let Err(err) = running.cgroup.destroy() {

@@ -140,8 +140,8 @@ fn before_start_runs_while_the_child_waits_and_its_failure_kills_the_child() {
     let fd = std::os::fd::AsRawFd::as_raw_fd(&devnull);
     let opts = SpawnOptions {
         stdin: None,
-        stdout: fd,
-        stderr: fd,
+        stdout: Some(fd),
+        stderr: Some(fd),
         init: false,
     };
     let mut seen = None;

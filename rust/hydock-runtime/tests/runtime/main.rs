@@ -8,4 +8,5 @@ mod isolation;
 mod overlay;
 mod process;
 mod support;
+mod terminal;
 mod tiny_init;

@@ -8,7 +8,7 @@ use std::sync::{RwLock, RwLockReadGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use hydock_runtime::{spawn, SpawnError, SpawnOptions};
+use hydock_runtime::{spawn, SpawnError, SpawnOptions, Spawned};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
@@ -245,20 +245,20 @@ pub fn try_start(
 pub fn start_piped(
     init: bool,
     stdin: Option<&str>,
-    start: impl FnOnce(&SpawnOptions) -> Result<i32, SpawnError>,
+    start: impl FnOnce(&SpawnOptions) -> Result<Spawned, SpawnError>,
 ) -> Result<Running, SpawnError> {
     let (stdout_read, stdout_write) = std::io::pipe().expect("stdout pipe");
     let (stderr_read, stderr_write) = std::io::pipe().expect("stderr pipe");
     let (stdin_read, mut stdin_write) = std::io::pipe().expect("stdin pipe");
     let opts = SpawnOptions {
         stdin: stdin.map(|_| stdin_read.as_raw_fd()),
-        stdout: stdout_write.as_raw_fd(),
-        stderr: stderr_write.as_raw_fd(),
+        stdout: Some(stdout_write.as_raw_fd()),
+        stderr: Some(stderr_write.as_raw_fd()),
         init,
     };
     let pid = {
         let _forking = fork_guard();
-        start(&opts)?
+        start(&opts)?.pid
     };
     drop((stdout_write, stderr_write, stdin_read));
     if let Some(text) = stdin {
