@@ -179,6 +179,20 @@ def load(input_: str | None, quiet: bool) -> None:
             click.echo(message.stream, nl=False)
 
 
+@click.command("commit")
+@click.option("-a", "--author", default="", help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+@click.option("-c", "--change", "changes", multiple=True, help="Apply Dockerfile instruction to the created image")
+@click.option("-m", "--message", default="", help="Commit message")
+@click.option("-p", "--pause/--no-pause", default=True, help="Pause container during commit")
+@click.argument("container")
+@click.argument("repository", required=False)
+def commit(
+    author: str, changes: tuple[str, ...], message: str, pause: bool, container: str, repository: str | None
+) -> None:
+    """Create a new image from a container's changes."""
+    click.echo(api().commit(container, repository, changes=list(changes), message=message, author=author, pause=pause))
+
+
 @click.group("image")
 def image_group() -> None:
     """Manage images."""
@@ -206,7 +220,7 @@ def prune(all_images: bool, force: bool) -> None:
 def register(group: click.Group) -> None:
     from hydock.cli.distribution_commands import pull, push
 
-    for command in (import_, images, tag, rmi, history, save, load):
+    for command in (import_, images, tag, rmi, history, save, load, commit):
         group.add_command(command)
     # docker image ...: the same commands under their management names.
     for name, command in (("ls", images), ("rm", rmi), ("tag", tag), ("history", history), ("import", import_),

@@ -22,7 +22,7 @@ COMMAND_MODULES = {
         "run", "create", "start", "attach", "exec", "ps", "logs", "stop", "kill", "restart", "pause", "unpause", "rename",
         "update", "top", "wait", "rm", "inspect", "stats", "container",
     ),
-    "hydock.cli.image_commands": ("import", "images", "tag", "rmi", "history", "save", "load", "image"),
+    "hydock.cli.image_commands": ("import", "images", "tag", "rmi", "history", "save", "load", "image", "commit"),
     "hydock.cli.system_commands": ("version", "info", "events", "system"),
     "hydock.cli.registry_commands": ("registry",),
     "hydock.cli.distribution_commands": ("pull", "push", "login", "logout"),

@@ -163,6 +163,14 @@ class APIClient:
     def prune_containers(self) -> ContainerPruneResponse:
         return self._call("POST", "/containers/prune").json(ContainerPruneResponse)
 
+    def commit(
+        self, container: str, repository: str | None, *, changes: list[str], message: str, author: str, pause: bool
+    ) -> str:
+        repo, tag = _split_reference(repository) if repository else (None, None)
+        query = {"container": container, "repo": repo, "tag": tag, "changes": changes or None,
+                 "comment": message or None, "author": author or None, "pause": pause}  # fmt: skip
+        return self._call("POST", "/commit", query=query).json()["Id"]
+
     def prune_images(self, *, dangling_only: bool = True) -> ImagePruneResponse:
         query = {"filters": msgspec.json.encode({"dangling": [str(dangling_only).lower()]}).decode()}
         return self._call("POST", "/images/prune", query=query).json(ImagePruneResponse)

@@ -15,8 +15,10 @@ from hydock.daemon import routes_distribution
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.params import filters, json_response, query_bool
 from hydock.engine import Engine
+from hydock.engine.container_commit import commit_container
 from hydock.engine.image_archives import LoadedImage
 from hydock.errors import HydockError, InvalidArgument
+from hydock.store.reference import join_tag
 
 routes = web.RouteTableDef()
 log = logging.getLogger("hydockd")
@@ -73,6 +75,29 @@ async def remove(request: web.Request) -> web.Response:
     )
     _emit_removals(request, actions)
     return json_response(actions)
+
+
+@routes.post("/commit")
+async def commit(request: web.Request) -> web.Response:
+    """docker commit: the container's changes on top of its image, as a new image."""
+    query = request.query
+    if not query.get("container"):
+        raise InvalidArgument("container is required")
+    repo = query.get("repo", "")
+    engine = _engine(request)
+    image_id = await run_blocking(
+        commit_container,
+        engine.image_service,
+        engine.container_service,
+        query["container"],
+        join_tag(repo, query.get("tag", "")) if repo else None,
+        changes=query.getall("changes", []),
+        message=query.get("comment", ""),
+        author=query.get("author", ""),
+        pause=query_bool(request, "pause", True),
+    )
+    request.app["events"].emit("container", "commit", query["container"], {"comment": query.get("comment", "")})
+    return json_response({"Id": image_id}, status=201)
 
 
 @routes.post("/images/prune")

@@ -725,9 +725,13 @@ class ContainerService:
                 rows.append(row)
         return list(PS_TITLES), rows
 
+    def upper_dir(self, container_id: str) -> Path:
+        """The overlay upper dir: what the container changed of its image."""
+        return self._path(container_id) / "upper"
+
     def size_rw(self, container_id: str) -> int:
         """The bytes of the container's writable layer."""
-        return tree_size(self._path(container_id) / "upper")
+        return tree_size(self.upper_dir(container_id))
 
     def prune(self) -> tuple[list[str], int]:
         """Removes every container that is not running; their IDs and the bytes their writable layers held."""
