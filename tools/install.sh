@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # skopeo, umoci and docker-registry are the real registry peers the interop tests talk to;
 # debootstrap makes the Debian image the pull benchmark moves.
-APT_PACKAGES=(busybox-static ca-certificates openssl skopeo umoci docker-registry debootstrap)
+APT_PACKAGES=(busybox-static ca-certificates openssl nftables iptables skopeo umoci docker-registry debootstrap)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
@@ -21,7 +21,7 @@ if ! command -v cargo >/dev/null; then
 fi
 command -v cargo >/dev/null || { echo "install.sh: a Rust toolchain (cargo) is required" >&2; exit 1; }
 
-python3 -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" "click>=8.1" "msgspec>=0.18" "aiohttp>=3.9" "bcrypt>=4" "PyJWT>=2.8" "cryptography>=41" "docker>=7" \
+python3 -m pip install -q --disable-pip-version-check "maturin>=1.5,<2" "click>=8.1" "msgspec>=0.18" "aiohttp>=3.9" "bcrypt>=4" "PyJWT>=2.8" "cryptography>=41" "pyroute2>=0.9" "docker>=7" \
     "pytest>=8" "pytest-benchmark>=4" 2>&1 | grep -v "Running pip as the 'root' user" || true
 python3 -m maturin build --release --quiet --out target/wheels/hydock-dist >/dev/null
 python3 -m pip install -q --disable-pip-version-check --force-reinstall --no-deps target/wheels/hydock-dist/hydock-*.whl \

@@ -87,3 +87,12 @@ def cgroup_update(
     """Changes a live cgroup's limits; None leaves a setting as it is (Docker's conventions: -1 unlimited)."""
 
 def cgroup_processes(name: str) -> list[int]: ...
+def create_netns(path: str) -> int:
+    """Creates a network namespace pinned (bind-mounted) at the new file `path`; returns the fd of a netlink
+    (NETLINK_ROUTE, datagram) socket inside it, the caller's to close. Raises NetworkError."""
+
+def netns_route_socket(path: str) -> int:
+    """The fd of a netlink socket inside the namespace at `path` (a pin or /proc/PID/ns/net); the caller's to close."""
+
+def remove_netns(path: str) -> None:
+    """Unpins the namespace at `path` and deletes the pin; one already gone is not an error."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from hydock.api_network import NetworkingConfig, PortMap, SummaryNetworkSettings
 from hydock.wire import docker_name
 
 API_VERSION = "1.41"
@@ -34,6 +35,7 @@ class CreateConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     stop_signal: str = ""
     volumes: dict[str, dict] | None = None
     exposed_ports: dict[str, dict] | None = None
+    mac_address: str = ""
 
 
 class RestartPolicy(msgspec.Struct, rename=docker_name):
@@ -80,13 +82,19 @@ class CreateHostConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     pids_limit: int | None = None
     binds: list[str] | None = None
     mounts: list[dict] | None = None
-    port_bindings: dict[str, list[dict] | None] | None = None
+    port_bindings: PortMap | None = None
+    publish_all_ports: bool = False
+    dns: list[str] | None = None
+    dns_options: list[str] | None = None
+    dns_search: list[str] | None = None
+    extra_hosts: list[str] | None = None
     restart_policy: RestartPolicy | None = None
     log_config: LogConfig | None = None
 
 
 class CreateBody(CreateConfig, rename=docker_name, omit_defaults=True):
     host_config: CreateHostConfig | None = None
+    networking_config: NetworkingConfig | None = None
 
 
 class CreateResponse(msgspec.Struct, rename=docker_name):
@@ -103,9 +111,13 @@ class WaitResponse(msgspec.Struct, rename=docker_name):
     error: WaitError | None = None
 
 
-class Port(msgspec.Struct, rename=docker_name):
+class Port(msgspec.Struct, rename=docker_name, omit_defaults=True):
+    """One of a container summary's Ports: published (with the host's IP and port) or only exposed."""
+
     private_port: int
     type: str
+    ip: str = ""
+    public_port: int = 0
 
 
 class SummaryHostConfig(msgspec.Struct, rename=docker_name):
@@ -124,7 +136,7 @@ class ContainerSummary(msgspec.Struct, rename=docker_name, omit_defaults=True):
     ports: list[Port]
     labels: dict[str, str]
     host_config: SummaryHostConfig
-    network_settings: dict[str, dict]
+    network_settings: SummaryNetworkSettings
     mounts: list[dict]
     size_rw: int | None = None
     size_root_fs: int | None = None

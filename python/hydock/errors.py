@@ -19,6 +19,10 @@ class ContainerNotFound(NotFound):
     pass
 
 
+class NetworkNotFound(NotFound):
+    pass
+
+
 class Conflict(HydockError):
     """The operation clashes with the current state (name in use, container running...)."""
 
@@ -31,6 +35,10 @@ class InvalidArgument(HydockError):
 
 class InvalidReference(InvalidArgument):
     pass
+
+
+class Forbidden(HydockError):
+    """An operation never allowed on this object (e.g. removing a pre-defined network): Docker's 403."""
 
 
 class NotImplementedYet(HydockError):
@@ -64,6 +72,14 @@ class MountError(HydockError):
 
 
 class CgroupError(HydockError):
+    def __init__(self, message: str, step: str = "") -> None:
+        super().__init__(message)
+        self.step = step
+
+
+class NetworkError(HydockError):
+    """Wiring a network failed in the kernel (namespace, link, address, route, firewall). `step` names where."""
+
     def __init__(self, message: str, step: str = "") -> None:
         super().__init__(message)
         self.step = step

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hydock import Engine
-from tests.integration.leaks import container_cgroups, mounts_under, shim_processes
+from tests.integration.leaks import container_cgroups, mounts_under, network_leftovers, shim_processes
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -33,7 +33,9 @@ def root(tmp_path: Path) -> Iterator[Path]:
     seen = {p.name for p in (path / "containers").iterdir() if len(p.name) == 64}
     for record in engine.container_service.list_records(all=True):
         engine.container_service.remove(record.id, force=True)
+    engine.container_service.networking.shutdown(running=set())
     assert mounts_under(path) == []
+    assert network_leftovers(path) == []
     assert container_cgroups(seen) == []
     assert shim_processes(path) == []
 

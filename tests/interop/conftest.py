@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.leaks import container_cgroups, mounts_under
+from tests.integration.leaks import container_cgroups, mounts_under, network_leftovers
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -80,6 +80,8 @@ def daemon(tmp_path: Path, busybox_tar: Path) -> Iterator[Daemon]:
             engine = Engine(root)
             for record in engine.container_service.list_records(all=True):
                 engine.container_service.remove(record.id, force=True)
+            engine.container_service.networking.shutdown(running=set())
     assert mounts_under(root) == []
+    assert network_leftovers(root) == []
     ids = {p.name for p in (root / "containers").iterdir() if len(p.name) == 64}
     assert container_cgroups(ids) == []

@@ -288,6 +288,7 @@ def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, 
     """The fields docker ps --format offers, as the docker CLI renders them."""
     import json
 
+    from hydock.cli.network_commands import display_ports
     from hydock.timeutil import human_duration
     from hydock.units import human_size
 
@@ -298,7 +299,7 @@ def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, 
         "Command": json.dumps(command, ensure_ascii=False),
         "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S %z %Z", time.localtime(summary.created)),
         "RunningFor": f"{human_duration(now - summary.created)} ago",
-        "Ports": "",
+        "Ports": display_ports(summary.ports),
         "State": summary.state,
         "Status": summary.status,
         "Size": ""
@@ -307,7 +308,7 @@ def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, 
         "Names": ",".join(name.lstrip("/") for name in summary.names),
         "Labels": ",".join(f"{k}={v}" for k, v in summary.labels.items()),
         "Mounts": "",
-        "Networks": ",".join(summary.network_settings.get("Networks", {})),
+        "Networks": ",".join(summary.network_settings.networks),
     }
 
 

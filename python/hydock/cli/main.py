@@ -26,6 +26,7 @@ COMMAND_MODULES = {
     "hydock.cli.system_commands": ("version", "info", "events", "system"),
     "hydock.cli.registry_commands": ("registry",),
     "hydock.cli.distribution_commands": ("pull", "push", "login", "logout"),
+    "hydock.cli.network_commands": ("network", "port"),
     "hydock.cli.build_commands": ("build",),
 }  # fmt: skip
 

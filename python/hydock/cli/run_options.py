@@ -16,6 +16,9 @@ RUN_CONTEXT = {"help_option_names": ["--help"], "allow_interspersed_args": False
 
 def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Decorates `run` and `create` with Docker's container flags."""
+    from hydock.cli.network_flags import network_options
+
+    command = network_options(command)
     options = [
         click.option("--name", help="Assign a name to the container"),
         click.option("-e", "--env", multiple=True, help="Set environment variables"),
@@ -103,12 +106,20 @@ def _log_config(driver: str, options: tuple[str, ...]) -> LogConfig | None:
 
 
 def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
+    from hydock.cli.network_flags import network_flags
     from hydock.units import parse_bytes
 
     env = [e for path in params["env_file"] for e in _read_env_file(path)] + list(params["env"])
     labels = dict(label.partition("=")[::2] for label in params["label"])
+    network = network_flags(params)
     host = CreateHostConfig(
         network_mode=params["network"],
+        port_bindings=network.port_bindings or None,
+        publish_all_ports=params["publish_all"],
+        dns=list(params["dns"]) or None,
+        dns_options=list(params["dns_option"]) or None,
+        dns_search=list(params["dns_search"]) or None,
+        extra_hosts=network.extra_hosts or None,
         auto_remove=params["remove"],
         restart_policy=restart_policy_from_text(params["restart"]),
         log_config=_log_config(params["log_driver"], params["log_opt"]),
@@ -135,4 +146,7 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
         attach_stdout=True,
         attach_stderr=True,
         host_config=host,
+        exposed_ports=network.exposed_ports or None,
+        mac_address=params["mac_address"],
+        networking_config=network.networking_config,
     )

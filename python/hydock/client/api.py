@@ -8,6 +8,14 @@ from urllib.parse import quote
 
 import msgspec
 
+from hydock.api_network import (
+    NetworkConnectRequest,
+    NetworkCreateRequest,
+    NetworkCreateResponse,
+    NetworkDisconnectRequest,
+    NetworkPruneResponse,
+    NetworkResource,
+)
 from hydock.api_types import (
     ContainerPruneResponse,
     ContainerSummary,
@@ -177,6 +185,32 @@ class APIClient:
 
     def disk_usage(self) -> DiskUsage:
         return self._call("GET", "/system/df").json(DiskUsage)
+
+    # networks
+
+    def create_network(self, request: NetworkCreateRequest) -> NetworkCreateResponse:
+        encoded = msgspec.json.encode(request)
+        return self._call("POST", "/networks/create", body=encoded).json(NetworkCreateResponse)
+
+    def networks(self, filters: dict[str, list[str]] | None = None) -> list[NetworkResource]:
+        query = {"filters": msgspec.json.encode(filters).decode() if filters else None}
+        return self._call("GET", "/networks", query=query).json(list[NetworkResource])
+
+    def inspect_network(self, network: str) -> NetworkResource:
+        return self._call("GET", f"/networks/{_segment(network)}").json(NetworkResource)
+
+    def remove_network(self, network: str) -> None:
+        self._call("DELETE", f"/networks/{_segment(network)}")
+
+    def connect_network(self, network: str, request: NetworkConnectRequest) -> None:
+        self._call("POST", f"/networks/{_segment(network)}/connect", body=msgspec.json.encode(request))
+
+    def disconnect_network(self, network: str, request: NetworkDisconnectRequest) -> None:
+        self._call("POST", f"/networks/{_segment(network)}/disconnect", body=msgspec.json.encode(request))
+
+    def prune_networks(self, filters: dict[str, list[str]] | None = None) -> NetworkPruneResponse:
+        query = {"filters": msgspec.json.encode(filters).decode() if filters else None}
+        return self._call("POST", "/networks/prune", query=query).json(NetworkPruneResponse)
 
     # images
 

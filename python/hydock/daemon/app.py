@@ -13,9 +13,11 @@ from hydock.daemon.errors import http_status
 from hydock.daemon.events import EventBus
 from hydock.daemon.lifecycle import Lifecycle
 from hydock.daemon.params import json_response
+from hydock.daemon.routes_networks import routes as network_routes
 from hydock.engine import Engine
 from hydock.engine.execs import ExecService
 from hydock.errors import HydockError
+from hydock.network.dns_server import EmbeddedDNS
 from hydock.registry.client import Registries, RegistrySettings
 from hydock.registry.pull import DEFAULT_MAX_DOWNLOADS
 
@@ -80,9 +82,11 @@ def build_app(
     app["daemon_id"] = secrets.token_hex(16)
     app["execs"] = {}
     app["exec_service"] = ExecService(engine.container_service)
+    app["dns"] = EmbeddedDNS(engine.container_service.networking.store)
     routes_distribution.register(app, engine.store, registries or Registries(RegistrySettings()), max_downloads)
     tables = (routes_system, routes_containers, routes_images, routes_exec, routes_distribution)
     for table in (module.routes for module in tables):
         add_versioned(app.router, table)
+    add_versioned(app.router, network_routes)
     routes_system.register_later_issues(app.router, VERSION_SEGMENT)
     return app

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from hydock.errors import Conflict, ContainerStartError, HydockError, InvalidArgument, NotFound, NotImplementedYet
+from hydock.errors import (
+    Conflict,
+    ContainerStartError,
+    Forbidden,
+    HydockError,
+    InvalidArgument,
+    NotFound,
+    NotImplementedYet,
+)
 
 
 def http_status(exc: HydockError) -> int:
@@ -12,6 +20,8 @@ def http_status(exc: HydockError) -> int:
         return 409
     if isinstance(exc, (InvalidArgument, ContainerStartError)):
         return 400
+    if isinstance(exc, Forbidden):
+        return 403
     if isinstance(exc, NotImplementedYet):
         return 501
     return 500

@@ -151,6 +151,7 @@ class Lifecycle:
         self, container_id: str, exited: ExitStatus, auto_remove: bool, attributes: dict[str, str]
     ) -> None:
         self._last_exit[container_id] = exited
+        await asyncio.to_thread(self.engine.container_service.release_network, container_id)
         if exited.oom_killed:
             self.events.emit("container", "oom", container_id, attributes)
         self.events.emit("container", "die", container_id, {**attributes, "exitCode": str(exited.exit_code)})
@@ -189,7 +190,10 @@ class Lifecycle:
     async def restore(self) -> None:
         """At daemon start: watch what still runs, and restart what its policy says must run."""
         service = self.engine.container_service
-        for record in await run_blocking(service.list_records, all=True):
+        records = await run_blocking(service.list_records, all=True)
+        # Before anything starts again: bridges and rules back, and what containers that ended unobserved held, freed.
+        await run_blocking(service.networking.start_daemon, {r.id for r in records if r.state.running})
+        for record in records:
             if record.state.running:
                 self.watch_restored(record.id, record.state, record.host_config.auto_remove, attributes_of(record))
             elif record.state.status == "exited" and wants_restart(
@@ -233,6 +237,10 @@ class Lifecycle:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+        # Running containers keep their interfaces; the rules go with the daemon and come back with the next one.
+        service = self.engine.container_service
+        running = {r.id for r in await run_blocking(service.list_records)}
+        await run_blocking(service.networking.shutdown, running)
 
 
 async def read_status_line(fd: int) -> bytes:

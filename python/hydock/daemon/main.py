@@ -92,6 +92,7 @@ async def _serve(
     Path(pidfile).parent.mkdir(parents=True, exist_ok=True)
     Path(pidfile).write_text(f"{os.getpid()}\n")
     await app["lifecycle"].restore()
+    await app["dns"].sync()
     log.info("hydockd listening on %s", ", ".join(hosts))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -102,6 +103,7 @@ async def _serve(
     finally:
         # Containers keep running under their shims (live restore); only the API goes away.
         await app["lifecycle"].close()
+        app["dns"].close()
         await runner.cleanup()
         for path in sockets:
             Path(path).unlink(missing_ok=True)
@@ -118,6 +120,11 @@ async def _serve(
 @click.option("--tlscert", default=None)
 @click.option("--tlskey", default=None)
 @click.option("--insecure-tcp", is_flag=True, help="Allow TCP without TLS (anyone who can connect is root).")
+@click.option(
+    "--bip",
+    default="",
+    help="Address and prefix of the default bridge, e.g. 172.26.0.1/16 [default: a free /16 from 172.17-31].",
+)
 @click.option(
     "--insecure-registry",
     "insecure_registries",
@@ -150,6 +157,7 @@ def main(
     insecure_registries: tuple[str, ...],
     registry_certs_dir: str,
     max_concurrent_downloads: int,
+    bip: str,
 ) -> None:
     """The hydock daemon: the Docker Engine API over a unix socket."""
     logging.basicConfig(
@@ -159,6 +167,7 @@ def main(
     )
     default_socket, default_pidfile = default_endpoints(root)
     engine = Engine(root)
+    engine.container_service.networking.default_bridge_cidr = bip
     lock = _lock_root(engine.root)
     tls = _tls_context(tlscacert, tlscert, tlskey) if tlsverify else None
     try:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import msgspec
 from aiohttp import web
 
+from hydock.api_network import EndpointSettings, SummaryNetworkSettings
 from hydock.api_types import (
     ContainerPruneResponse,
     ContainerSummary,
@@ -36,6 +38,7 @@ from hydock.engine.log_reader import LogCursor, decode_entries
 from hydock.engine.records import ContainerRecord, RunOptions
 from hydock.engine.status import status_text
 from hydock.errors import InvalidArgument
+from hydock.network.port_specs import checked_port_bindings, port_key
 from hydock.runtime.native import ExitStatus
 from hydock.timeutil import parse_rfc3339
 
@@ -57,8 +60,6 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
         unsupported.append("interactive terminals (-i/-t)")
     if host.binds or host.mounts:
         unsupported.append("volumes and bind mounts")
-    if host.port_bindings and any(host.port_bindings.values()):
-        unsupported.append("published ports")
     if unsupported:
         raise InvalidArgument(f"not supported by hydockd yet: {', '.join(unsupported)}")
     network = host.network_mode or "bridge"
@@ -84,7 +85,28 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
         auto_remove=host.auto_remove,
         restart=_restart_text(host),
         log_config=host.log_config,
+        **_network_options(body, host),
     )
+
+
+def _network_options(body: CreateBody, host: CreateHostConfig) -> dict[str, Any]:
+    """The RunOptions of networking: endpoints (NetworkingConfig, with the old Config.MacAddress), ports, DNS."""
+    endpoints = dict((body.networking_config.endpoints_config or {}) if body.networking_config else {})
+    main = host.network_mode or "bridge"
+    if body.mac_address:
+        endpoints[main] = msgspec.structs.replace(
+            endpoints.get(main) or EndpointSettings(), mac_address=body.mac_address
+        )
+    return {
+        "networks": endpoints,
+        "port_bindings": checked_port_bindings(host.port_bindings),
+        "publish_all": host.publish_all_ports,
+        "exposed_ports": {f"{port}/{proto}": {} for port, proto in map(port_key, body.exposed_ports or {})},
+        "dns": list(host.dns or []),
+        "dns_search": list(host.dns_search or []),
+        "dns_options": list(host.dns_options or []),
+        "extra_hosts": list(host.extra_hosts or []),
+    }
 
 
 def _restart_text(host: CreateHostConfig) -> str:
@@ -294,6 +316,20 @@ def _matches(record: ContainerRecord, wanted: dict[str, list[str]]) -> bool:
     return True
 
 
+def summary_ports(record: ContainerRecord) -> list[Port]:
+    """Published ports with where they are published, then the exposed ones that are not (while it runs)."""
+    if not record.state.running:
+        return []
+    ports = []
+    for key, bindings in record.network_settings.ports.items():
+        number, _, proto = key.partition("/")
+        if not bindings:
+            ports.append(Port(int(number), proto))
+        for binding in bindings or []:
+            ports.append(Port(int(number), proto, binding.host_ip, int(binding.host_port)))
+    return ports
+
+
 def container_summary(record: ContainerRecord, now: float, sizes: tuple[int, int] | None = None) -> ContainerSummary:
     size_rw, size_root_fs = sizes or (None, None)
     return ContainerSummary(
@@ -305,10 +341,10 @@ def container_summary(record: ContainerRecord, now: float, sizes: tuple[int, int
         created=int(parse_rfc3339(record.created)),
         state=record.state.status,
         status=status_text(record.state, now),
-        ports=list[Port](),
+        ports=summary_ports(record),
         labels=record.config.labels,
         host_config=SummaryHostConfig(record.host_config.network_mode),
-        network_settings={"Networks": {}},
+        network_settings=SummaryNetworkSettings(record.network_settings.networks),
         mounts=[],
         size_rw=size_rw,
         size_root_fs=size_root_fs,

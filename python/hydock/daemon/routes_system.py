@@ -206,12 +206,6 @@ def _disk_usage(engine: Engine) -> DiskUsage:
     )
 
 
-@routes.post("/networks/prune")
-async def prune_networks(request: web.Request) -> web.Response:
-    # hydockd has no user-defined networks yet, so `docker system prune` finds none to remove.
-    return json_response({"NetworksDeleted": None})
-
-
 @routes.post("/build/prune")
 async def prune_build_cache(request: web.Request) -> web.Response:
     # Nor a build cache yet.

@@ -8,6 +8,7 @@ from pathlib import Path
 from hydock.engine.containers import ContainerService
 from hydock.engine.images import ImageService
 from hydock.engine.models import ContainerCollection, ImageCollection
+from hydock.engine.networks import NetworkOperations
 from hydock.store import Store, default_root
 
 
@@ -19,5 +20,6 @@ class Engine:
         self.store = Store(self.root)
         self.image_service = ImageService(self.store)
         self.container_service = ContainerService(self.store, self.image_service)
+        self.network_service = NetworkOperations(self.container_service)
         self.images = ImageCollection(self.image_service)
         self.containers = ContainerCollection(self.container_service)

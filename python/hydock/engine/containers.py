@@ -9,7 +9,6 @@ import secrets
 import select
 import shutil
 import signal as signal_module
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import msgspec
 
+from hydock.engine.container_networking import ContainerNetworking
 from hydock.engine.images import ImageService
 from hydock.engine.log_config import NO_LOG, checked_log_config, log_rotation
 from hydock.engine.log_reader import LogCursor, decode_entries
@@ -67,6 +67,7 @@ class Started(msgspec.Struct):
     pid: int
     status_fd: int
     shim_pid: int
+    network_mode: str = "bridge"
 
 
 def parse_signal(name: str | int) -> int:
@@ -123,6 +124,7 @@ class ContainerService:
         self.images = images
         self.dir = store.root / "containers"
         self.names = NameRegistry(self.dir)
+        self.networking = ContainerNetworking(store.root)
 
     # --- lookup -----------------------------------------------------------------------------
 
@@ -151,6 +153,7 @@ class ContainerService:
         except FileNotFoundError:
             raise ContainerNotFound(f"No such container: {container_id}") from None
         record.state = self._current_state(path)
+        record.network_settings = self.networking.settings(path)
         return record
 
     def _current_state(self, path: Path) -> ContainerState:
@@ -243,8 +246,7 @@ class ContainerService:
         restart_policy = parse_restart_policy(options.restart)
         if options.auto_remove and restart_policy.name != "no":
             raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
-        if options.network not in ("bridge", "default", "none", "host"):
-            raise InvalidArgument(f"network {options.network} not found")
+        network_mode, network_settings = self.networking.configure(options, self.resolve)
         log_config = checked_log_config(options.log_config)
         env = merge_env(image_config.env or [], options.env)
         if not any(e.startswith("PATH=") for e in env):
@@ -256,9 +258,10 @@ class ContainerService:
         try:
             for sub in ("upper", "work", "merged"):
                 (path / sub).mkdir(parents=True)
-            host_network = options.network == "host"
-            hostname = options.hostname or (socket.gethostname() if host_network else container_id[:12])
-            write_etc_files(path, hostname=hostname, host_network=host_network)
+            host_network = network_mode == "host"
+            hostname = options.hostname or self.networking.default_hostname(network_mode, container_id)
+            extra_hosts = self.networking.extra_hosts(options.extra_hosts)
+            write_etc_files(path, hostname=hostname, host_network=host_network, extra_hosts=extra_hosts)
             lowers = base.lowers
             record = ContainerRecord(
                 id=container_id,
@@ -277,9 +280,21 @@ class ContainerService:
                     entrypoint=entrypoint or None,
                     labels={**(image_config.labels or {}), **options.labels},
                     stop_signal=image_config.stop_signal,
+                    exposed_ports={
+                        **(image_config.exposed_ports or {}),
+                        **options.exposed_ports,
+                        **dict.fromkeys(options.port_bindings, {}),
+                    }
+                    or None,
                 ),
                 host_config=HostConfig(
-                    network_mode=options.network,
+                    network_mode=network_mode,
+                    port_bindings=options.port_bindings,
+                    publish_all_ports=options.publish_all,
+                    dns=options.dns,
+                    dns_options=options.dns_options,
+                    dns_search=options.dns_search,
+                    extra_hosts=options.extra_hosts or None,
                     restart_policy=restart_policy,
                     log_config=log_config,
                     auto_remove=options.auto_remove,
@@ -309,6 +324,7 @@ class ContainerService:
                 log_path="" if log_config.type == NO_LOG else str(path / f"{container_id}-json.log"),
             )
             write_atomic(path / "container.json", msgspec.json.encode(record), durable=False)
+            self.networking.save_configured(path, network_settings)
             self._write_state(container_id, ContainerState())
         except BaseException:
             self.names.release(name)
@@ -338,10 +354,14 @@ class ContainerService:
             started = self._launch(record, path, merged, stdout_fd, stderr_fd)
         except BaseException as exc:
             native.unmount(merged)
+            self.networking.release(record.id, record.host_config.network_mode, path)
             exit_code = getattr(exc, "exit_code", 125)
             self._write_state(record.id, ContainerState(status="created", exit_code=exit_code, error=str(exc)))
             raise
-        return Started(record.id, record.name, started.pid, started.status_fd, started.shim_pid)
+        self.networking.started(record.id, record.host_config.network_mode)
+        return Started(
+            record.id, record.name, started.pid, started.status_fd, started.shim_pid, record.host_config.network_mode
+        )
 
     def _launch(self, record: ContainerRecord, path: Path, merged: Path, stdout_fd: int | None, stderr_fd: int | None):
         config, host = record.config, record.host_config
@@ -350,6 +370,7 @@ class ContainerService:
         if not workdir.is_dir():
             workdir.mkdir(parents=True, exist_ok=True)
         user = resolve_user(merged, config.user)
+        network_namespace = self.networking.attach(record, path, self.running_pid)
         inputs = SpecInputs(
             args=[record.path, *record.args],
             env=[config.env[0], f"HOSTNAME={config.hostname}", *config.env[1:]]
@@ -362,6 +383,7 @@ class ContainerService:
             container_dir=path,
             cgroup=f"{CGROUP_PARENT}/{record.id}",
             network=host.network_mode,
+            network_namespace=network_namespace,
             read_only=host.readonly_rootfs,
             privileged=host.privileged,
             cap_add=host.cap_add or [],
@@ -420,6 +442,7 @@ class ContainerService:
         if exited is None:
             state = self.wait(started.id)
             exited = native.ExitStatus(state.exit_code, state.oom_killed, state.finished_at)
+        self.networking.release(started.id, started.network_mode, self._path(started.id))
         if not self._path(started.id).exists():
             self.names.release(started.name)
         return exited
@@ -528,6 +551,7 @@ class ContainerService:
                 native.unmount(merged)
             native.destroy_cgroup(f"{CGROUP_PARENT}/{container_id}")
         self.names.release(record.name)
+        self.networking.release(container_id, record.host_config.network_mode, path)
         doomed = self.dir / f".rm-{container_id}"
         try:
             os.rename(path, doomed)
@@ -592,6 +616,21 @@ class ContainerService:
 
     def _cgroup(self, container_id: str) -> str:
         return f"{CGROUP_PARENT}/{container_id}"
+
+    def release_network(self, container_id: str) -> None:
+        """After an exit: what the container held on its networks goes back, unless it runs again meanwhile."""
+        path = self._path(container_id)
+        if not path.is_dir():
+            self.networking.release_exited(container_id)  # auto-removed by its shim
+            return
+        with self._locked(container_id):
+            if not self._current_state(path).running:
+                self.networking.release_exited(container_id, path)
+
+    def running_pid(self, container_id: str) -> int:
+        """The pid of the container's first process while it runs, else 0."""
+        state = self._current_state(self._path(container_id))
+        return state.pid if state.running else 0
 
     def _stored_state(self, container_id: str) -> ContainerState:
         """state.json alone, as the engine last wrote it."""

@@ -10,11 +10,13 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from hydock.api_network import PortBinding, PortMap
 from hydock.api_types import LogConfig
 from hydock.engine.containers import ContainerService
 from hydock.engine.images import ImageService
 from hydock.engine.records import RunOptions
 from hydock.errors import ContainerError
+from hydock.network.port_specs import port_key
 from hydock.registry.push import PushResult
 from hydock.store.reference import join_tag
 from hydock.units import parse_bytes
@@ -131,6 +133,39 @@ class Container:
         return f"<Container: {self.short_id}>"
 
 
+def _port_bindings(ports: dict[Any, Any]) -> PortMap:
+    """docker-py's `ports`: {"80/tcp": 8080, 53: ("127.0.0.1", 5353), "81": None (random), "82": [8082, 8083]}."""
+    bindings: PortMap = {}
+    for key, value in ports.items():
+        number, proto = port_key(str(key))
+        values = value if isinstance(value, list) else [value]
+        bindings[f"{number}/{proto}"] = [
+            PortBinding(str(v[0]), str(v[1]) if len(v) > 1 else "")
+            if isinstance(v, tuple)
+            else PortBinding("", "" if v is None else str(v))
+            for v in values
+        ]
+    return bindings
+
+
+def _network_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """docker-py's networking keywords as RunOptions fields."""
+    extra_hosts = kwargs.pop("extra_hosts", None) or {}
+    if isinstance(extra_hosts, dict):
+        extra_hosts = [f"{name}:{address}" for name, address in extra_hosts.items()]
+    network = kwargs.pop("network", None)
+    mode = kwargs.pop("network_mode", None)
+    return {
+        "network": network or mode or "bridge",
+        "port_bindings": _port_bindings(kwargs.pop("ports", None) or {}),
+        "publish_all": bool(kwargs.pop("publish_all_ports", False)),
+        "dns": list(kwargs.pop("dns", None) or []),
+        "dns_search": list(kwargs.pop("dns_search", None) or []),
+        "dns_options": list(kwargs.pop("dns_opt", None) or []),
+        "extra_hosts": list(extra_hosts),
+    }
+
+
 def _options(kwargs: dict[str, Any]) -> RunOptions:
     """docker-py's keyword names to our run options; unknown keywords are an error, not ignored."""
     env = kwargs.pop("environment", None) or []
@@ -155,7 +190,7 @@ def _options(kwargs: dict[str, Any]) -> RunOptions:
         cpu_shares=int(kwargs.pop("cpu_shares", 0) or 0),
         pids_limit=kwargs.pop("pids_limit", None),
         read_only=bool(kwargs.pop("read_only", False)),
-        network=kwargs.pop("network_mode", None) or "bridge",
+        **_network_kwargs(kwargs),
         init=bool(kwargs.pop("init", False)),
         privileged=bool(kwargs.pop("privileged", False)),
         cap_add=list(kwargs.pop("cap_add", None) or []),

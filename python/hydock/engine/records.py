@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import msgspec
 
+from hydock.api_network import EndpointSettings, NetworkSettings, PortMap
 from hydock.api_types import LogConfig, RestartPolicy
 from hydock.store.records import ContainerConfig as StoreContainerConfig
 from hydock.wire import docker_name
@@ -16,6 +17,7 @@ class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
     attach_stdin: bool = False
     attach_stdout: bool = False
     attach_stderr: bool = False
+    exposed_ports: dict[str, dict] | None = None
     tty: bool = False
     open_stdin: bool = False
     env: list[str] = []
@@ -30,6 +32,12 @@ class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
 
 class HostConfig(msgspec.Struct, rename=docker_name):
     network_mode: str = "bridge"
+    port_bindings: PortMap = {}
+    publish_all_ports: bool = False
+    dns: list[str] = []
+    dns_options: list[str] = []
+    dns_search: list[str] = []
+    extra_hosts: list[str] | None = None
     restart_policy: RestartPolicy = msgspec.field(default_factory=RestartPolicy)
     log_config: LogConfig = msgspec.field(default_factory=lambda: LogConfig(config={}))
     auto_remove: bool = False
@@ -83,6 +91,8 @@ class ContainerRecord(msgspec.Struct, rename=docker_name):
     config: ContainerConfig
     host_config: HostConfig
     graph_driver: GraphDriver
+    network_settings: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
+    """Kept in its own file (network.json), which connect, disconnect, start and exit change."""
     resolv_conf_path: str = ""
     hostname_path: str = ""
     hosts_path: str = ""
@@ -109,6 +119,16 @@ class RunOptions(msgspec.Struct, kw_only=True):
     pids_limit: int | None = None
     read_only: bool = False
     network: str = "bridge"
+    networks: dict[str, EndpointSettings] = {}
+    """Per network: aliases, the address asked for (--ip), the MAC (--mac-address); the `network` one included."""
+    port_bindings: PortMap = {}
+    publish_all: bool = False
+    exposed_ports: dict[str, dict] = {}
+    """`--expose`d ports, besides the image's."""
+    dns: list[str] = []
+    dns_search: list[str] = []
+    dns_options: list[str] = []
+    extra_hosts: list[str] = []
     init: bool = False
     privileged: bool = False
     cap_add: list[str] = []

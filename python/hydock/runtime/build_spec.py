@@ -41,6 +41,8 @@ class SpecInputs(msgspec.Struct, kw_only=True):
     container_dir: Path
     cgroup: str
     network: str = "bridge"
+    network_namespace: str = ""
+    """The network namespace to join (a pinned one, another container's); empty for a new one (or the host's)."""
     read_only: bool = False
     privileged: bool = False
     cap_add: list[str] = []
@@ -55,11 +57,11 @@ class SpecInputs(msgspec.Struct, kw_only=True):
     pids_limit: int | None = None
 
 
-def _namespaces(network: str) -> list[Namespace]:
-    names = ["pid", "ipc", "uts", "mount"]
+def _namespaces(network: str, network_namespace: str) -> list[Namespace]:
+    namespaces = [Namespace(n) for n in ("pid", "ipc", "uts", "mount")]
     if network != "host":
-        names.append("network")
-    return [Namespace(n) for n in names]
+        namespaces.append(Namespace("network", network_namespace))
+    return namespaces
 
 
 def _resources(inputs: SpecInputs) -> Resources:
@@ -115,7 +117,7 @@ def build_spec(inputs: SpecInputs) -> Spec:
         Mount("/etc/hosts", "bind", str(inputs.container_dir / "hosts"), bind),
     ]
     linux = Linux(
-        namespaces=_namespaces(inputs.network),
+        namespaces=_namespaces(inputs.network, inputs.network_namespace),
         devices=_host_devices() if inputs.privileged else list(DEFAULT_DEVICES),
         resources=_resources(inputs),
         cgroups_path=inputs.cgroup,

@@ -7,6 +7,7 @@ import_exception!(hydock.errors, LayerError);
 import_exception!(hydock.errors, MountError);
 import_exception!(hydock.errors, CgroupError);
 import_exception!(hydock.errors, ContainerStartError);
+import_exception!(hydock.errors, NetworkError);
 
 pub fn layer_error(err: &hydock_layer::LayerError) -> PyErr {
     LayerError::new_err((err.to_string(), err.step()))
@@ -14,6 +15,10 @@ pub fn layer_error(err: &hydock_layer::LayerError) -> PyErr {
 
 pub fn mount_error(err: &hydock_runtime::overlay::MountError) -> PyErr {
     MountError::new_err((err.to_string(), "mount"))
+}
+
+pub fn network_error(err: &hydock_runtime::netns::NetnsError) -> PyErr {
+    NetworkError::new_err((err.to_string(), err.step()))
 }
 
 pub fn cgroup_error(err: &hydock_cgroups::CgroupError) -> PyErr {

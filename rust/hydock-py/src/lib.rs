@@ -7,6 +7,7 @@ mod container;
 mod errors;
 mod layer;
 mod mount;
+mod netns;
 mod shim_binary;
 
 use pyo3::prelude::*;
@@ -17,5 +18,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     mount::register(m)?;
     cgroup::register(m)?;
     container::register(m)?;
+    netns::register(m)?;
     Ok(())
 }

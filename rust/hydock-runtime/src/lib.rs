@@ -3,6 +3,7 @@
 //! process from an OCI runtime spec (namespaces, mounts, pivot_root, credentials, exec), and
 //! starting further processes inside a running container.
 
+pub mod netns;
 pub mod overlay;
 
 mod caps;

@@ -1,0 +1,172 @@
+"""Networks for real: user-defined bridges with DNS, isolation, published ports, host/none/container modes, a daemon
+restart, and nothing left behind. Each test's root fixture removes its containers and networking, and checks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import Cli, stop_daemon
+from tests.integration.leaks import firewall_rules, network_leftovers, network_links
+
+SERVE = "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+def _ok(result: subprocess.CompletedProcess[bytes]) -> str:
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout.decode().strip()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        return probe.getsockname()[1]
+
+
+def _host_address() -> str:
+    """A non-loopback address of this machine that is not on one of hydock's bridges."""
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        names = {link["index"]: link.get("ifname") for link in ipr.get_links()}
+        for address in ipr.get_addr(family=socket.AF_INET):
+            name = names.get(address["index"], "")
+            if name != "lo" and not name.startswith(("hy", "docker", "br-")):
+                return address.get("IFA_ADDRESS")
+    pytest.fail("this machine has no non-loopback IPv4 address")
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.read().decode().strip()
+
+
+def test_containers_on_a_network_reach_each_other_by_name_and_not_across_networks(cli: Cli, image: str) -> None:
+    _ok(cli("network", "create", "front"))
+    _ok(cli("network", "create", "back"))
+    _ok(cli("run", "-d", "--name", "srv", "--network", "front", "--network-alias", "www", image, "sh", "-c", SERVE))
+    fetch = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://$0/ && exit 0; sleep 0.2; done; exit 1"
+    assert _ok(cli("run", "--rm", "--network", "front", image, "sh", "-c", fetch, "srv")).startswith("hello from")
+    assert _ok(cli("run", "--rm", "--network", "front", image, "sh", "-c", fetch, "www")).startswith("hello from")
+    short_id = _ok(cli("inspect", "-f", "{{.Id}}", "srv"))[:12]
+    assert _ok(cli("run", "--rm", "--network", "front", image, "wget", "-qO-", f"http://{short_id}/"))
+    address = _ok(cli("inspect", "-f", "{{.NetworkSettings.Networks.front.IPAddress}}", "srv"))
+    assert cli("run", "--rm", "--network", "back", image, "nslookup", "srv").returncode != 0
+    across = cli("run", "--rm", "--network", "back", image, "wget", "-T", "2", "-qO-", f"http://{address}/")
+    assert across.returncode != 0
+    listed = json.loads(_ok(cli("network", "inspect", "front")))[0]
+    assert [c["Name"] for c in listed["Containers"].values()] == ["srv"]
+    assert cli("network", "rm", "front").returncode != 0  # srv is on it
+    _ok(cli("rm", "-f", "srv"))
+    assert _ok(cli("network", "rm", "front", "back")).split() == ["front", "back"]
+
+
+def test_a_published_port_answers_on_loopback_and_on_the_hosts_address(cli: Cli, image: str) -> None:
+    port = _free_port()
+    container = _ok(cli("run", "-d", "-p", f"{port}:80", "-p", "127.0.0.1::81/udp", image, "sh", "-c", SERVE))
+    for host in ("127.0.0.1", _host_address()):
+        for _ in range(50):
+            try:
+                assert _get(f"http://{host}:{port}/") == f"hello from {container[:12]}"
+                break
+            except OSError:
+                continue
+        else:
+            pytest.fail(f"nothing answered on {host}:{port}")
+    mappings = _ok(cli("port", container)).splitlines()
+    assert mappings[0] == f"80/tcp -> 0.0.0.0:{port}"
+    assert mappings[1].startswith("81/udp -> 127.0.0.1:")
+    assert f"0.0.0.0:{port}->80/tcp" in _ok(cli("ps", "--format", "{{.Ports}}"))
+    taken = cli("run", "-d", "-p", f"{port}:80", image, "true")
+    assert taken.returncode == 125
+    assert f"Bind for 0.0.0.0:{port} failed: port is already allocated" in taken.stderr.decode()
+    assert b"invalid hostPort: x" in cli("run", "-p", "x:80", image, "true").stderr
+
+
+def test_host_and_none_networks(cli: Cli, image: str) -> None:
+    assert _ok(cli("run", "--rm", "--network", "host", image, "hostname")) == socket.gethostname()
+    host_links = sorted(Path("/sys/class/net").iterdir())
+    seen = _ok(cli("run", "--rm", "--network", "host", image, "ls", "/sys/class/net")).split()
+    assert sorted(seen) == sorted(p.name for p in host_links)
+    assert _ok(cli("run", "--rm", "--network", "none", image, "ls", "/sys/class/net")).split() == ["lo"]
+    none = json.loads(_ok(cli("inspect", _ok(cli("create", "--network", "none", image, "true")))))[0]
+    assert list(none["NetworkSettings"]["Networks"]) == ["none"]
+
+
+def test_a_container_joins_anothers_network(cli: Cli, image: str) -> None:
+    _ok(cli("run", "-d", "--name", "first", image, "sh", "-c", SERVE))
+    fetch = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1/ && exit 0; sleep 0.2; done; exit 1"
+    shared = _ok(cli("run", "--rm", "--network", "container:first", image, "sh", "-c", fetch))
+    assert shared == f"hello from {_ok(cli('inspect', '-f', '{{.Config.Hostname}}', 'first'))}"
+    stopped = _ok(cli("create", "--name", "idle", image, "true"))
+    refused = cli("run", "--rm", "--network", f"container:{stopped}", image, "true")
+    assert b"cannot join network of a non running container" in refused.stderr
+    assert (
+        b"conflicting options: port publishing"
+        in cli("run", "--network", "container:first", "-p", "80", image, "true").stderr
+    )
+
+
+def test_etc_files_follow_the_flags(cli: Cli, image: str) -> None:
+    _ok(cli("network", "create", "--subnet", "10.231.0.0/24", "--gateway", "10.231.0.254", "named"))
+    out = _ok(
+        cli(
+            "run", "--rm", "--network", "named", "--ip", "10.231.0.77", "-h", "box", "--add-host", "db:10.0.0.9",
+            "--add-host", "gw:host-gateway", "--dns-search", "example.test", "--dns-option", "ndots:2",
+            image, "sh", "-c", "cat /etc/hosts /etc/resolv.conf; ip -o -4 addr show eth0; ip route",
+        )
+    )  # fmt: skip
+    assert "10.0.0.9\tdb" in out and "\tgw" in out and "10.231.0.77\tbox" in out
+    assert "nameserver 10.231.0.254" in out and "search example.test" in out and "options ndots:2" in out
+    assert "inet 10.231.0.77/24" in out and "default via 10.231.0.254" in out
+    _ok(cli("network", "create", "--internal", "sealed"))
+    assert "default" not in _ok(cli("run", "--rm", "--network", "sealed", image, "ip", "route"))
+
+
+def test_a_daemon_restart_keeps_a_containers_network_and_duplicates_no_rule(cli: Cli, image: str, root: Path) -> None:
+    port = _free_port()
+    _ok(cli("network", "create", "keep"))
+    _ok(cli("run", "-d", "--name", "kept", "--network", "keep", "-p", f"{port}:80", image, "sh", "-c", SERVE))
+    before = firewall_rules(root)
+    assert before
+    stop_daemon(root)
+    assert firewall_rules(root) == []  # the rules go with the daemon...
+    assert "hy-" in " ".join(network_links(root))  # ...the running container's bridge and veth stay
+    _ok(cli("ps"))  # starts the daemon again, which puts the rules back as it restores
+    deadline = time.monotonic() + 10
+    while firewall_rules(root) != before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert firewall_rules(root) == before
+    for _ in range(50):
+        try:
+            assert _get(f"http://127.0.0.1:{port}/").startswith("hello from")
+            break
+        except OSError:
+            continue
+    else:
+        pytest.fail("the published port did not answer after the daemon restart")
+    table = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+    assert table.count(f"{port} : ") == 1
+    assert _ok(cli("run", "--rm", "--network", "keep", image, "wget", "-qO-", "http://kept/")).startswith("hello")
+
+
+def test_nothing_is_left_after_rm_network_rm_and_daemon_stop(cli: Cli, image: str, root: Path) -> None:
+    _ok(cli("network", "create", "brief"))
+    _ok(cli("run", "-d", "--name", "c1", "--network", "brief", "-p", "80", image, "sleep", "60"))
+    _ok(cli("run", "--rm", "-p", "80", image, "true"))
+    _ok(cli("rm", "-f", "c1"))
+    _ok(cli("network", "rm", "brief"))
+    networks = root / "networks"
+    assert json.loads((networks / "ports.json").read_text())["ports"] == []
+    for leases in networks.glob("*/ipam.json"):
+        assert json.loads(leases.read_text())["owners"] == {}
+    assert list(networks.glob("*/endpoints/*.json")) == []
+    assert not any((root / "netns").iterdir())
+    stop_daemon(root)
+    assert network_leftovers(root) == []
