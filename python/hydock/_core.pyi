@@ -51,11 +51,14 @@ def start_container(
     stderr_fd: int | None = None,
     log_max_size: int | None = None,
     log_max_files: int = 1,
+    control: str | None = None,
+    open_stdin: bool = False,
 ) -> Started:
     """Start the bundle under its shim; raises ContainerStartError (with step and exit_code).
 
     The shim writes the json-file `log` (none if None), rotating it when it would pass `log_max_size` bytes and
-    keeping `log_max_files` files in all."""
+    keeping `log_max_files` files in all. With `control` it listens on that unix socket for the container's stdin
+    (a pipe when `open_stdin`, else /dev/null; the pty when the spec asks for a terminal) and its window size."""
 
 def start_exec(
     shim_dir: str,
@@ -66,9 +69,12 @@ def start_exec(
     exit_file: str,
     stdout_fd: int | None = None,
     stderr_fd: int | None = None,
+    control: str | None = None,
+    open_stdin: bool = False,
 ) -> Started:
     """Start the OCI process in `process_json` inside the running container of `target_pid`
-    (joining its namespaces and `cgroup`) under a shim in exec mode; raises ContainerStartError."""
+    (joining its namespaces and `cgroup`) under a shim in exec mode; raises ContainerStartError.
+    `control` and `open_stdin` as for start_container."""
 
 def cgroup_stats(name: str) -> dict[str, object]: ...
 def cgroup_destroy(name: str) -> None: ...

@@ -26,6 +26,7 @@ class CreateConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     attach_stderr: bool = False
     tty: bool = False
     open_stdin: bool = False
+    stdin_once: bool = False
     env: list[str] | None = None
     cmd: list[str] | None = None
     entrypoint: list[str] | None = None

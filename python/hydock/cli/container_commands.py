@@ -3,14 +3,16 @@ rm, inspect, stats, container prune."""
 
 from __future__ import annotations
 
+import functools
 import signal
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
+import msgspec
 
 from hydock.cli.context import api, for_each_target
 from hydock.cli.run_options import RUN_CONTEXT, container_options, create_body
@@ -74,110 +76,167 @@ def _start(client: APIClient, container: str) -> bool:
         raise StartFailed(str(exc)) from None
 
 
+DETACH_KEYS_HELP = "Override the key sequence for detaching a container"
+
+
+class Attach(NamedTuple):
+    """How a session attaches: to a tty or not, with the user's stdin or not, and the detach keys (text and bytes)."""
+
+    tty: bool
+    stdin: bool
+    keys_text: str
+    keys: bytes
+
+
 @click.command("run", context_settings=RUN_CONTEXT)
 @click.option("-d", "--detach", is_flag=True, help="Run container in background and print container ID")
+@click.option("--detach-keys", default="", help=DETACH_KEYS_HELP)
 @container_options
-def run(detach: bool, image: str, command: tuple[str, ...], **params: Any) -> None:
+def run(detach: bool, detach_keys: str, image: str, command: tuple[str, ...], **params: Any) -> None:
     """Create and run a new container from an image."""
+    from hydock.cli.terminal import check_tty, detach_sequence
+
     with docker_run_exit_codes():
         body = create_body(image, command, params)
         client = api()
         if detach:
+            body = msgspec.structs.replace(
+                body, attach_stdin=False, attach_stdout=False, attach_stderr=False, stdin_once=False
+            )
             container_id = _create(client, body, params["name"])
             _start(client, container_id)
             click.echo(container_id)
             return
-        with SignalProxy(client.transport.base_url) as proxy:
+        check_tty(body.attach_stdin, body.tty)
+        how = Attach(body.tty, body.attach_stdin, detach_keys, detach_sequence(detach_keys))
+        # On a tty, ctrl-c and the like reach the process as keys: Docker proxies no signals then.
+        with SignalProxy(client.transport.base_url, enabled=not body.tty) as proxy:
             container_id = _create(client, body, params["name"])
             proxy.target(container_id)
-            status = _attach_and_start(client, container_id, "removed" if params["remove"] else "next-exit")
-    raise click.exceptions.Exit(status)
+            status = _attach_and_start(client, container_id, "removed" if params["remove"] else "next-exit", how)
+    # Detached: the container runs on, and `run` ends quietly with 0, as Docker's does.
+    raise click.exceptions.Exit(status or 0)
 
 
-def _attach_and_start(client: APIClient, container_id: str, condition: str, *, start: bool = True) -> int:
+def _attach_and_start(
+    client: APIClient, container_id: str, condition: str, how: Attach, *, start: bool = True
+) -> int | None:
     """Docker's foreground run (and attach, with `start` False): attach, have the daemon acknowledge the wait,
-    start, copy output, exit status."""
-    from hydock.client.streams import STDOUT, demux
+    start, copy the session, exit status; None when the user detached."""
+    from hydock.cli.terminal import copy_session, side_client, window_size_synced
 
-    with client.attach(container_id) as stream:
+    with client.attach(container_id, stdin=how.stdin, detach_keys=how.keys_text) as stream:
         waiting = client.wait(container_id, condition)
         try:
             if start and not _start(client, container_id):
                 return 0
-            out, err = sys.stdout.buffer, sys.stderr.buffer
-            for number, data in demux(stream.iter_chunks()):
-                target = out if number == STDOUT else err
-                target.write(data)
-                target.flush()
-            return waiting.result().status_code
+            side = side_client(client)
+            resize = functools.partial(side.resize, container_id)
+            with window_size_synced(resize, enabled=how.tty, redraw=not start):
+                detached = copy_session(stream, tty_mode=how.tty, send_stdin=how.stdin, detach_keys=how.keys)
+            return None if detached else waiting.result().status_code
         finally:
             waiting.close()
 
 
+def _detached_or(status: int | None) -> click.exceptions.Exit:
+    """attach and exec end on the detach keys as Docker's do: with its message and 1."""
+    from hydock.cli.terminal import DETACHED_MESSAGE
+
+    if status is None:
+        click.echo(DETACHED_MESSAGE, err=True)
+        return click.exceptions.Exit(1)
+    return click.exceptions.Exit(status)
+
+
 @click.command("attach")
+@click.option("--detach-keys", default="", help=DETACH_KEYS_HELP)
 @click.option("--no-stdin", is_flag=True, help="Do not attach STDIN")
 @click.option("--sig-proxy/--no-sig-proxy", default=True, help="Proxy all received signals to the process")
 @click.argument("container")
-def attach(no_stdin: bool, sig_proxy: bool, container: str) -> None:
-    """Attach to a running container's output; exit with its status when it stops. (Containers get no stdin.)"""
+def attach(detach_keys: str, no_stdin: bool, sig_proxy: bool, container: str) -> None:
+    """Attach local standard input, output, and error streams to a running container."""
+    from hydock.cli.terminal import check_tty, detach_sequence
+
     client = api()
     inspected = client.inspect_container(container)
-    state = inspected["State"]
+    state, config = inspected["State"], inspected["Config"]
     if not state["Running"]:
         click.echo("You cannot attach to a stopped container, start it first", err=True)
         raise click.exceptions.Exit(1)
     if state["Paused"]:
         click.echo("You cannot attach to a paused container, unpause it first", err=True)
         raise click.exceptions.Exit(1)
-    if not sig_proxy:
-        raise click.exceptions.Exit(_attach_and_start(client, inspected["Id"], "not-running", start=False))
-    with SignalProxy(client.transport.base_url) as proxy:
+    check_tty(not no_stdin, config["Tty"])
+    how = Attach(config["Tty"], not no_stdin and config["OpenStdin"], detach_keys, detach_sequence(detach_keys))
+    with SignalProxy(client.transport.base_url, enabled=sig_proxy and not how.tty) as proxy:
         proxy.target(inspected["Id"])
-        status = _attach_and_start(client, inspected["Id"], "not-running", start=False)
-    raise click.exceptions.Exit(status)
+        status = _attach_and_start(client, inspected["Id"], "not-running", how, start=False)
+    raise _detached_or(status)
 
 
 @click.command("exec", context_settings=RUN_CONTEXT)
 @click.option("-d", "--detach", is_flag=True, help="Detached mode: run command in the background")
+@click.option("--detach-keys", default="", help=DETACH_KEYS_HELP)
 @click.option("-e", "--env", multiple=True, help="Set environment variables")
+@click.option("-i", "--interactive", is_flag=True, help="Keep STDIN open even if not attached")
+@click.option("-t", "--tty", "tty_mode", is_flag=True, help="Allocate a pseudo-TTY")
 @click.option("-u", "--user", default="", help="Username or UID (format: <name|uid>[:<group|gid>])")
 @click.option("-w", "--workdir", default="", help="Working directory inside the container")
 @click.argument("container")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(
-    detach: bool, env: tuple[str, ...], user: str, workdir: str, container: str, command: tuple[str, ...]
+    detach: bool,
+    detach_keys: str,
+    env: tuple[str, ...],
+    interactive: bool,
+    tty_mode: bool,
+    user: str,
+    workdir: str,
+    container: str,
+    command: tuple[str, ...],
 ) -> None:
     """Execute a command in a running container."""
     from hydock.api_types import ExecConfig
-    from hydock.client.streams import STDOUT, demux
+    from hydock.cli.terminal import check_tty, copy_session, detach_sequence, side_client, window_size_synced
 
+    if not detach:
+        check_tty(interactive, tty_mode)
+    keys = detach_sequence(detach_keys)
     client = api()
-    config = ExecConfig(list(command), env=list(env) or None, user=user, working_dir=workdir)
+    config = ExecConfig(
+        list(command),
+        env=list(env) or None,
+        user=user,
+        working_dir=workdir,
+        attach_stdin=interactive and not detach,
+        tty=tty_mode,
+        detach_keys=detach_keys,
+    )
     exec_id = client.create_exec(container, config)
     if detach:
         client.start_exec_detached(exec_id)
         return
-    with client.start_exec(exec_id) as stream:
-        out, err = sys.stdout.buffer, sys.stderr.buffer
-        for number, data in demux(stream.iter_chunks()):
-            target = out if number == STDOUT else err
-            target.write(data)
-            target.flush()
-    raise click.exceptions.Exit(client.inspect_exec(exec_id)["ExitCode"] or 0)
+    with client.start_exec(exec_id, tty=tty_mode) as stream:
+        side = side_client(client)
+        with window_size_synced(lambda h, w: side.resize_exec(exec_id, h, w), enabled=tty_mode):
+            detached = copy_session(stream, tty_mode=tty_mode, send_stdin=interactive, detach_keys=keys)
+    raise _detached_or(None if detached else client.inspect_exec(exec_id)["ExitCode"] or 0)
 
 
 class SignalProxy:
     """Docker's --sig-proxy: signals to the CLI go to the container through POST /kill, including those that
-    arrive before it is created (held until its id is known)."""
+    arrive before it is created (held until its id is known). Not `enabled`, it leaves signals alone."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, *, enabled: bool = True) -> None:
         self.base_url = base_url
+        self.enabled = enabled
         self.container_id = ""
         self.pending: list[int] = []
         self.previous: dict[int, Any] = {}
 
     def __enter__(self) -> SignalProxy:
-        for signum in FORWARDED_SIGNALS:
+        for signum in FORWARDED_SIGNALS if self.enabled else ():
             self.previous[signum] = signal.signal(signum, self._handle)
         return self
 
@@ -222,18 +281,25 @@ def create(image: str, command: tuple[str, ...], **params: Any) -> None:
 
 @click.command("start")
 @click.option("-a", "--attach", is_flag=True, help="Attach STDOUT/STDERR and forward signals")
+@click.option("--detach-keys", default="", help=DETACH_KEYS_HELP)
+@click.option("-i", "--interactive", is_flag=True, help="Attach container's STDIN")
 @click.argument("names", nargs=-1, required=True)
-def start(attach: bool, names: tuple[str, ...]) -> None:
+def start(attach: bool, detach_keys: str, interactive: bool, names: tuple[str, ...]) -> None:
     """Start one or more stopped containers."""
+    from hydock.cli.terminal import check_tty, detach_sequence
+
     client = api()
-    if attach:
+    if attach or interactive:
         if len(names) != 1:
             raise click.UsageError("you cannot start and attach multiple containers at once")
-        with SignalProxy(client.transport.base_url) as proxy:
+        config = client.inspect_container(names[0])["Config"]
+        check_tty(interactive, config["Tty"])
+        how = Attach(config["Tty"], interactive and config["OpenStdin"], detach_keys, detach_sequence(detach_keys))
+        with SignalProxy(client.transport.base_url, enabled=not how.tty) as proxy:
             proxy.target(names[0])
             with docker_run_exit_codes():
-                status = _attach_and_start(client, names[0], "next-exit")
-        raise click.exceptions.Exit(status)
+                status = _attach_and_start(client, names[0], "next-exit", how)
+        raise click.exceptions.Exit(status or 0)
 
     def start_one(name: str) -> None:
         client.start(name)
@@ -319,7 +385,9 @@ def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, 
 def logs(follow: bool, tail: str, name: str) -> None:
     """Fetch the logs of a container."""
     out, err = sys.stdout.buffer, sys.stderr.buffer
-    for stream, data in api().logs(name, follow=follow, tail=tail):
+    client = api()
+    tty = client.inspect_container(name)["Config"]["Tty"]
+    for stream, data in client.logs(name, follow=follow, tail=tail, tty=tty):
         target = out if stream == "stdout" else err
         target.write(data)
         if follow:
@@ -418,41 +486,13 @@ def inspect(kind: str | None, fmt: str, names: tuple[str, ...]) -> None:
 @click.argument("names", nargs=-1)
 def stats(no_stream: bool, all_: bool, names: tuple[str, ...]) -> None:
     """Display a live stream of container(s) resource usage statistics."""
+    from hydock.cli.stats_view import live_view, print_once
+
     client = api()
-    targets = list(names) or [summary.id for summary in client.containers(all=all_)]
-    while True:
-        rows = [_stats_row(client.stats(target)) for target in targets]
-        print_table(
-            ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"], rows
-        )
-        if no_stream:
-            return
-
-
-def _stats_row(snapshot: dict[str, Any]) -> list[str]:
-    """One line of docker stats, computed from a stats object as the docker CLI does."""
-    from hydock.units import binary_size
-
-    name, ident = snapshot["name"].lstrip("/"), short_id(snapshot["id"])
-    cpu, pre = snapshot["cpu_stats"], snapshot["precpu_stats"]
-    memory = snapshot["memory_stats"]
-    if not memory.get("limit"):
-        return [ident, name, "0.00%", "0B / 0B", "0.00%", "0B / 0B", "0B / 0B", "0"]
-    cpu_delta = cpu["cpu_usage"]["total_usage"] - pre["cpu_usage"]["total_usage"]
-    system_delta = cpu["system_cpu_usage"] - pre["system_cpu_usage"]
-    cpu_percent = cpu_delta / system_delta * cpu["online_cpus"] * 100 if system_delta > 0 and cpu_delta > 0 else 0.0
-    inactive = memory.get("stats", {})
-    usage = memory["usage"] - inactive.get("total_inactive_file", inactive.get("inactive_file", 0))
-    return [
-        ident,
-        name,
-        f"{cpu_percent:.2f}%",
-        f"{binary_size(usage)} / {binary_size(memory['limit'])}",
-        f"{usage / memory['limit'] * 100:.2f}%",
-        "0B / 0B",
-        "0B / 0B",
-        str(snapshot.get("pids_stats", {}).get("current", 0)),
-    ]
+    if no_stream:
+        print_once(client, list(names) or [summary.id for summary in client.containers(all=all_)])
+    else:
+        live_view(client, list(names), all_)
 
 
 @click.command("restart")

@@ -21,6 +21,8 @@ def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
     command = network_options(command)
     options = [
         click.option("--name", help="Assign a name to the container"),
+        click.option("-i", "--interactive", is_flag=True, help="Keep STDIN open even if not attached"),
+        click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-TTY"),
         click.option("-e", "--env", multiple=True, help="Set environment variables"),
         click.option("--env-file", multiple=True, help="Read in a file of environment variables"),
         click.option("-w", "--workdir", help="Working directory inside the container"),
@@ -143,8 +145,12 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
         hostname=params["hostname"] or "",
         entrypoint=[params["entrypoint"]] if params["entrypoint"] is not None else None,
         labels=labels or None,
+        attach_stdin=params["interactive"],
         attach_stdout=True,
         attach_stderr=True,
+        tty=params["tty"],
+        open_stdin=params["interactive"],
+        stdin_once=params["interactive"],
         host_config=host,
         exposed_ports=network.exposed_ports or None,
         mac_address=params["mac_address"],

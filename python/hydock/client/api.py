@@ -85,9 +85,21 @@ class APIClient:
         """False if it was already running (304)."""
         return self._call("POST", f"/containers/{_segment(container)}/start").status != 304
 
-    def attach(self, container: str, *, logs: bool = False) -> HijackedConnection:
-        query = {"stream": True, "stdout": True, "stderr": True, "logs": logs}
+    def attach(
+        self, container: str, *, logs: bool = False, stdin: bool = False, detach_keys: str = ""
+    ) -> HijackedConnection:
+        query = {
+            "stream": True,
+            "stdin": stdin or None,
+            "stdout": True,
+            "stderr": True,
+            "logs": logs,
+            "detachKeys": detach_keys or None,
+        }
         return self.transport.hijack("POST", f"/containers/{_segment(container)}/attach", query=query)
+
+    def resize(self, container: str, height: int, width: int) -> None:
+        self._call("POST", f"/containers/{_segment(container)}/resize", query={"h": height, "w": width})
 
     def wait(self, container: str, condition: str = "not-running") -> PendingWait:
         response = self.transport.request(
@@ -102,9 +114,12 @@ class APIClient:
         body = msgspec.json.encode(config)
         return self._call("POST", f"/containers/{_segment(container)}/exec", body=body).json(ExecCreated).id
 
-    def start_exec(self, exec_id: str) -> HijackedConnection:
-        body = msgspec.json.encode(ExecStartBody(detach=False))
+    def start_exec(self, exec_id: str, *, tty: bool = False) -> HijackedConnection:
+        body = msgspec.json.encode(ExecStartBody(detach=False, tty=tty))
         return self.transport.hijack("POST", f"/exec/{_segment(exec_id)}/start", body=body)
+
+    def resize_exec(self, exec_id: str, height: int, width: int) -> None:
+        self._call("POST", f"/exec/{_segment(exec_id)}/resize", query={"h": height, "w": width})
 
     def start_exec_detached(self, exec_id: str) -> None:
         self._call("POST", f"/exec/{_segment(exec_id)}/start", body=msgspec.json.encode(ExecStartBody(detach=True)))
@@ -133,20 +148,38 @@ class APIClient:
         return self._call("GET", f"/containers/{_segment(container)}/json").json()
 
     def logs(
-        self, container: str, *, follow: bool = False, tail: str = "all", stdout: bool = True, stderr: bool = True
+        self,
+        container: str,
+        *,
+        follow: bool = False,
+        tail: str = "all",
+        stdout: bool = True,
+        stderr: bool = True,
+        tty: bool = False,
     ) -> Iterator[Stream]:
+        """The container's log; a `tty` container's comes raw (all of it "stdout"), as Docker sends it."""
         query: dict[str, QueryValue] = {"follow": follow, "tail": tail, "stdout": stdout, "stderr": stderr}
         response = self.transport.request("GET", f"/containers/{_segment(container)}/logs", query=query, stream=True)
         if response.status >= 400:
             with response:
                 raise_for_status(response)
         with response:
+            if tty:
+                for data in response.iter_chunks():
+                    yield "stdout", data
+                return
             for number, data in demux(response.iter_chunks()):
                 yield ("stdout" if number == STDOUT else "stderr"), data
 
     def stats(self, container: str) -> dict[str, Any]:
         """One stats object with precpu_stats sampled just before (Docker's stream=false)."""
         return self._call("GET", f"/containers/{_segment(container)}/stats", query={"stream": False}).json()
+
+    def stats_stream(self, container: str) -> Iterator[dict[str, Any]]:
+        """A stats object a second while the container runs (Docker's stream=true)."""
+        response = self._call("GET", f"/containers/{_segment(container)}/stats", stream=True)
+        with response:
+            yield from json_stream(response.iter_lines())
 
     def restart(self, container: str, timeout: int | None = None) -> None:
         self._call("POST", f"/containers/{_segment(container)}/restart", query={"t": timeout})

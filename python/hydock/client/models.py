@@ -169,7 +169,9 @@ class Container:
         return {"StatusCode": result.status_code, "Error": {"Message": result.error.message} if result.error else None}
 
     def logs(self, stdout: bool = True, stderr: bool = True, tail: int | None = None) -> bytes:
-        entries = self._api.logs(self.id, stdout=stdout, stderr=stderr, tail="all" if tail is None else str(tail))
+        tty = self.attrs["Config"]["Tty"]
+        tail_text = "all" if tail is None else str(tail)
+        entries = self._api.logs(self.id, stdout=stdout, stderr=stderr, tail=tail_text, tty=tty)
         return b"".join(data for _, data in entries)
 
     def stop(self, timeout: int | None = None) -> None:

@@ -222,6 +222,13 @@ class HijackedConnection:
             raise HydockError(f"cannot half-close a TLS connection to {self._connection.url}: stdin cannot be ended")
         self._connection.sock.shutdown(socket.SHUT_WR)
 
+    def shutdown(self) -> None:
+        """Ends the stream both ways, waking a `read` blocked in another thread (it returns b"")."""
+        try:
+            self._connection.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already gone
+
     def close(self) -> None:
         self._connection.close()
 

@@ -51,6 +51,10 @@ class HijackedStream:
     def closed(self) -> bool:
         return self._transport.is_closing()
 
+    async def lost(self) -> None:
+        """Returns once the client has gone."""
+        await self._protocol.lost.wait()
+
     @property
     def input(self) -> asyncio.Queue[bytes | None]:
         """What the client sends (stdin); None once it has closed its side."""

@@ -4,8 +4,9 @@ inspect, logs, stats, top."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -26,16 +27,18 @@ from hydock.api_types import (
     WaitError,
     WaitResponse,
 )
+from hydock.daemon.attach_session import SessionInput, run_session, terminal_size
 from hydock.daemon.blocking import run_blocking
-from hydock.daemon.container_io import STDERR, STDOUT, frame
+from hydock.daemon.container_io import STDERR, STDOUT, frame, shim_output
 from hydock.daemon.hijack import RAW_STREAM, HijackedStream
 from hydock.daemon.lifecycle import Lifecycle, attributes_of
 from hydock.daemon.params import decode_body, filters, json_response, query_bool, query_int
-from hydock.daemon.stats import stats_snapshot
+from hydock.daemon.stats import stats_snapshot, stats_stream
+from hydock.detach_keys import DEFAULT_DETACH_KEYS, parse_detach_keys
 from hydock.engine import Engine
 from hydock.engine.containers import ContainerService, parse_restart_policy
 from hydock.engine.log_reader import LogCursor, decode_entries
-from hydock.engine.records import ContainerRecord, RunOptions
+from hydock.engine.records import ContainerRecord, Interactive, RunOptions
 from hydock.engine.status import status_text
 from hydock.errors import InvalidArgument
 from hydock.network.port_specs import checked_port_bindings, port_key
@@ -56,8 +59,6 @@ def _lifecycle(request: web.Request) -> Lifecycle:
 def _run_options(body: CreateBody, name: str | None) -> RunOptions:
     host = body.host_config or CreateHostConfig()
     unsupported = []
-    if body.tty or body.open_stdin:
-        unsupported.append("interactive terminals (-i/-t)")
     if host.binds or host.mounts:
         unsupported.append("volumes and bind mounts")
     if unsupported:
@@ -86,6 +87,14 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
         restart=_restart_text(host),
         log_config=host.log_config,
         **_network_options(body, host),
+        interactive=Interactive(
+            tty=body.tty,
+            open_stdin=body.open_stdin,
+            stdin_once=body.stdin_once,
+            attach_stdin=body.attach_stdin,
+            attach_stdout=body.attach_stdout,
+            attach_stderr=body.attach_stderr,
+        ),
     )
 
 
@@ -144,37 +153,77 @@ async def _start(request: web.Request, container_id: str) -> bool:
 
 @routes.post("/containers/{id}/attach")
 async def attach(request: web.Request) -> web.StreamResponse:
-    """Docker's hijacked attach: the HTTP connection becomes the container's multiplexed output."""
+    """Docker's hijacked attach: the HTTP connection becomes the container's output (multiplexed, or raw for a tty)
+    and, with stdin=1 on a container with an open stdin, its input."""
     service = _engine(request).container_service
-    container_id = await run_blocking(service.resolve, request.match_info["id"])
+    record = await run_blocking(service.inspect, request.match_info["id"])
+    container_id, tty = record.id, record.config.tty
     wanted = {STDOUT} if query_bool(request, "stdout") else set()
     if query_bool(request, "stderr"):
         wanted.add(STDERR)
-    lifecycle = _lifecycle(request)
-    hub = lifecycle.hubs.get(container_id)
-    record = await run_blocking(service.inspect, container_id)
-    # Output is replayed and followed through the log, which a container without one (driver none) lacks.
-    has_log = bool(record.log_path)
+    detach_keys = parse_detach_keys(request.query.get("detachKeys") or DEFAULT_DETACH_KEYS)
+    # Found before the connection is hijacked, so that a failure still gets its HTTP status.
+    live = await _live_output(request, record) if query_bool(request, "stream", True) else None
     stream = HijackedStream(request)
-    if query_bool(request, "logs") and has_log:
+    # Replayed from the log, which a container without one (driver none) lacks.
+    if query_bool(request, "logs") and record.log_path:
         for name, data in await run_blocking(lambda: list(service.logs(container_id))):
             number = STDOUT if name == "stdout" else STDERR
             if number in wanted:
-                stream.write(frame(number, data))
-    if query_bool(request, "stream", True):
-        if record.state.running and (hub is None or not hub.connected):
-            # Started by an earlier daemon: its output now only reaches the log.
-            cursor = await run_blocking(service.open_log, container_id, at_end=True) if has_log else None
-            async for name, data in follow_log(service, container_id, cursor, tail=None):
-                number = STDOUT if name == "stdout" else STDERR
-                if number in wanted and not stream.closed:
-                    stream.write(frame(number, data))
-        else:
-            queue = lifecycle.hub(container_id).subscribe()
-            while (item := await queue.get()) is not None:
-                if item[0] in wanted:
-                    stream.write(frame(*item))
+                stream.write(data if tty else frame(number, data))
+    if live is None:
+        return stream.close()
+    output, wait_started = live
+
+    async def connect() -> socket.socket | None:
+        if not await wait_started():
+            return None
+        control = await run_blocking(service.control, container_id)
+        if control is None:
+            return None
+        control.socket.setblocking(False)
+        return control.socket
+
+    stdin = None
+    if query_bool(request, "stdin") and record.config.open_stdin:
+        close_on_eof = record.config.stdin_once and not tty
+        stdin = SessionInput(connect, close_on_eof, detach_keys if tty else None)
+    await run_session(stream, output, tty=tty, wanted=wanted, stdin=stdin)
     return stream.close()
+
+
+async def _live_output(
+    request: web.Request, record: ContainerRecord
+) -> tuple[AsyncIterator[tuple[int, bytes]], Callable[[], Awaitable[bool]]]:
+    """The container's output from now on, and a wait until it runs. A container this daemon starts feeds its hub;
+    one an earlier daemon started sends it on its shim's control socket when interactive, else only to its log."""
+    service, lifecycle = _engine(request).container_service, _lifecycle(request)
+    hub = lifecycle.hubs.get(record.id)
+    if not record.state.running or (hub is not None and hub.connected):
+        live = lifecycle.hub(record.id)
+        return live.output(), live.wait_started
+    control = await run_blocking(service.control, record.id)
+    if control is not None:
+        control.socket.setblocking(False)
+        return shim_output(control.socket), _already_running
+    cursor = await run_blocking(service.open_log, record.id, at_end=True) if record.log_path else None
+    return _numbered(follow_log(service, record.id, cursor, tail=None)), _already_running
+
+
+async def _already_running() -> bool:
+    return True
+
+
+async def _numbered(entries: AsyncIterator[tuple[str, bytes]]) -> AsyncIterator[tuple[int, bytes]]:
+    async for name, data in entries:
+        yield (STDOUT if name == "stdout" else STDERR), data
+
+
+@routes.post("/containers/{id}/resize")
+async def resize(request: web.Request) -> web.Response:
+    height, width = terminal_size(request)
+    await run_blocking(_engine(request).container_service.resize, request.match_info["id"], height, width)
+    return web.Response(status=200)
 
 
 async def follow_log(
@@ -359,8 +408,10 @@ async def inspect(request: web.Request) -> web.Response:
 
 @routes.get("/containers/{id}/logs")
 async def logs(request: web.Request) -> web.StreamResponse:
+    """A tty container's log goes out raw, as Docker sends it; any other's multiplexed."""
     service = _engine(request).container_service
-    container_id = await run_blocking(service.resolve, request.match_info["id"])
+    record = await run_blocking(service.inspect, request.match_info["id"])
+    container_id, tty = record.id, record.config.tty
     wanted = {STDOUT} if query_bool(request, "stdout") else set()
     if query_bool(request, "stderr"):
         wanted.add(STDERR)
@@ -376,14 +427,14 @@ async def logs(request: web.Request) -> web.StreamResponse:
         async for stream, data in follow_log(service, container_id, cursor, tail=tail):
             number = STDOUT if stream == "stdout" else STDERR
             if number in wanted:
-                await response.write(frame(number, data))
+                await response.write(data if tty else frame(number, data))
     else:
         entries = await run_blocking(lambda: list(service.logs(container_id, tail=tail)))
         await response.prepare(request)
         for stream, data in entries:
             number = STDOUT if stream == "stdout" else STDERR
             if number in wanted:
-                await response.write(frame(number, data))
+                await response.write(data if tty else frame(number, data))
     await response.write_eof()
     return response
 
@@ -398,11 +449,8 @@ async def stats(request: web.Request) -> web.StreamResponse:
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)
     encoder = msgspec.json.Encoder()
-    while True:
-        snapshot = await stats_snapshot(service, record, one_shot=False)
+    async for snapshot in stats_stream(service, record):
         await response.write(encoder.encode(snapshot) + b"\n")
-        if not (await run_blocking(service.inspect, record.id)).state.running:
-            break
     await response.write_eof()
     return response
 

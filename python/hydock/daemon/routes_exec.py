@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+from collections.abc import AsyncIterator
 
 import msgspec
 from aiohttp import web
 
 from hydock.api_types import ExecConfig, ExecCreated, ExecStartBody
+from hydock.daemon.attach_session import Ending, SessionInput, run_session, terminal_size
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.container_io import STDERR, STDOUT, OutputHub, frame
 from hydock.daemon.hijack import HijackedStream
 from hydock.daemon.lifecycle import read_status_line
 from hydock.daemon.params import decode_body, json_response
+from hydock.detach_keys import DEFAULT_DETACH_KEYS, parse_detach_keys
 from hydock.engine import Engine
 from hydock.engine.execs import ExecService
 from hydock.engine.output_pipes import start_with_output_pipes
-from hydock.errors import Conflict, HydockError, InvalidArgument, NotFound
+from hydock.errors import Conflict, HydockError, NotFound
 from hydock.runtime.native import ExitStatus
 from hydock.wire import docker_name
 
@@ -56,6 +60,10 @@ class ExecState(msgspec.Struct):
     exit_code: int | None = None
     pid: int = 0
     started: bool = False
+    engine_id: str = ""
+    """The engine's name for the process once started: its control socket's."""
+    ready: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
+    """Set once the process runs (or failed to start)."""
 
 
 def _service(request: web.Request) -> ExecService:
@@ -71,8 +79,7 @@ async def create(request: web.Request) -> web.Response:
     engine: Engine = request.app["engine"]
     record = await run_blocking(engine.container_service.inspect, request.match_info["id"])
     config = await decode_body(request, ExecConfig)
-    if config.tty or config.attach_stdin:
-        raise InvalidArgument("not supported by hydockd yet: interactive exec (-i/-t)")
+    parse_detach_keys(config.detach_keys or DEFAULT_DETACH_KEYS)
     if not record.state.running:
         raise Conflict(f"Container {record.id} is not running")
     exec_id = os.urandom(32).hex()
@@ -97,41 +104,54 @@ async def start(request: web.Request) -> web.StreamResponse:
     # Like Docker, the connection is hijacked before the process starts, so a start failure
     # reaches the client as text on the stream and as the exec's exit code.
     stream = None if body.detach else HijackedStream(request)
-    service = _service(request)
+    service, config = _service(request), state.config
     try:
         piped = await run_blocking(
             start_with_output_pipes,
-            lambda out, err: service.start(state.container_id, state.config, stdout_fd=out, stderr_fd=err)[1],
+            lambda out, err: service.start(state.container_id, config, stdout_fd=out, stderr_fd=err),
         )
     except HydockError as exc:
         state.exit_code = 127 if getattr(exc, "exit_code", 0) == 127 else 126
         if stream is None:
             raise
-        stream.write(frame(STDOUT, f"{exc}\r\n".encode()))
+        message = f"{exc}\r\n".encode()
+        stream.write(message if config.tty else frame(STDOUT, message))
         return stream.close()
+    finally:
+        state.ready.set()
     assert piped is not None
-    started, out_read, err_read = piped
+    (state.engine_id, started), out_read, err_read = piped
     state.running, state.pid = True, started.pid
     hub = OutputHub()
-    queue = hub.subscribe()
+    output = hub.output()
     hub.connect(out_read, err_read)
     exited = asyncio.ensure_future(_finish(state, started.status_fd))
     if stream is None:
-        asyncio.ensure_future(_drain(queue))
+        asyncio.ensure_future(_drain(output))
         return web.Response(status=200)
-    wanted = {STDOUT} if state.config.attach_stdout else set()
-    if state.config.attach_stderr:
+    wanted = {STDOUT} if config.attach_stdout else set()
+    if config.attach_stderr:
         wanted.add(STDERR)
-    while (item := await queue.get()) is not None:
-        if item[0] in wanted:
-            stream.write(frame(*item))
-    # The client asks for the exit code as soon as the stream ends: record it first.
-    await exited
+
+    async def connect() -> socket.socket | None:
+        control = await run_blocking(service.control, state.container_id, state.engine_id)
+        control.socket.setblocking(False)
+        return control.socket
+
+    keys = parse_detach_keys(config.detach_keys or DEFAULT_DETACH_KEYS) if config.tty else None
+    stdin = SessionInput(connect, close_on_eof=True, detach_keys=keys) if config.attach_stdin else None
+    ending = await run_session(stream, output, tty=config.tty, wanted=wanted, stdin=stdin)
+    if ending is Ending.OUTPUT_DONE:
+        # The client asks for the exit code as soon as the stream ends: record it first.
+        await exited
+    else:
+        asyncio.ensure_future(_drain(output))
     return stream.close()
 
 
-async def _drain(queue: asyncio.Queue[tuple[int, bytes] | None]) -> None:
-    while await queue.get() is not None:
+async def _drain(output: AsyncIterator[tuple[int, bytes]]) -> None:
+    """Reads output nobody is attached to any more, so the process never blocks writing it."""
+    async for _ in output:
         pass
 
 
@@ -156,11 +176,25 @@ async def inspect(request: web.Request) -> web.Response:
             open_stdout=config.attach_stdout,
             open_stderr=config.attach_stderr,
             process_config=ProcessConfig(config.cmd[0], config.cmd[1:], config.privileged, config.tty, config.user),
+            detach_keys=config.detach_keys,
         )
     )
 
 
+# Docker's wait for an exec that its client resizes right after asking to start it.
+READY_TIMEOUT = 10.0
+
+
 @routes.post("/exec/{id}/resize")
 async def resize(request: web.Request) -> web.Response:
-    _lookup(request)
+    state = _lookup(request)
+    height, width = terminal_size(request)
+    try:
+        await asyncio.wait_for(state.ready.wait(), READY_TIMEOUT)
+    except TimeoutError:
+        raise HydockError("timeout waiting for exec session ready") from None
+    if state.config.tty and state.engine_id:
+        control = await run_blocking(_service(request).control, state.container_id, state.engine_id)
+        with control:
+            await run_blocking(control.resize, height, width)
     return web.Response(status=200)

@@ -1,18 +1,22 @@
-"""GET /containers/{id}/stats: cgroup accounting in Docker's stats JSON (two samples for CPU %)."""
+"""GET /containers/{id}/stats: cgroup accounting in Docker's stats JSON (two samples for CPU %), once or a sample a
+second."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
 
 import msgspec
 
 from hydock.daemon.blocking import run_blocking
 from hydock.engine.containers import ContainerService
 from hydock.engine.records import ContainerRecord
+from hydock.errors import ContainerNotFound
 from hydock.timeutil import now_rfc3339
 
 SAMPLE_INTERVAL = 0.5
+STREAM_INTERVAL = 1.0
 
 
 class CPUUsage(msgspec.Struct):
@@ -88,6 +92,26 @@ async def stats_snapshot(service: ContainerService, record: ContainerRecord, *, 
     if not one_shot and before:
         await asyncio.sleep(SAMPLE_INTERVAL)
     raw = await run_blocking(service.stats, record.id) if not one_shot else before
+    return _response(record, raw, precpu, pre_time)
+
+
+async def stats_stream(service: ContainerService, record: ContainerRecord) -> AsyncIterator[StatsResponse]:
+    """Docker's stream: a sample a second while the container runs, each with the one before as its precpu_stats
+    (the first, like a snapshot, with one taken just before)."""
+    snapshot = await stats_snapshot(service, record, one_shot=False)
+    while True:
+        yield snapshot
+        try:
+            if not (await run_blocking(service.inspect, record.id)).state.running:
+                return
+            await asyncio.sleep(STREAM_INTERVAL)
+            raw = await run_blocking(service.stats, record.id)
+        except ContainerNotFound:
+            return  # removed meanwhile
+        snapshot = _response(record, raw, snapshot.cpu_stats, snapshot.read)
+
+
+def _response(record: ContainerRecord, raw: dict, precpu: CPUStats, pre_time: str) -> StatsResponse:
     if not raw:
         return StatsResponse(
             now_rfc3339(), pre_time, record.name, record.id, PidsStats(), _empty_cpu(), precpu, MemoryStats()

@@ -33,11 +33,12 @@ from hydock.engine.records import (
     RunOptions,
 )
 from hydock.errors import Conflict, ContainerNotFound, InvalidArgument, NotImplementedYet
-from hydock.runtime import native
+from hydock.runtime import native, shim_control
 from hydock.runtime.build_spec import CPU_PERIOD_US, SpecInputs, build_spec
 from hydock.runtime.defaults import DEFAULT_PATH
 from hydock.runtime.etc_files import write_etc_files
 from hydock.runtime.processes import is_alive
+from hydock.runtime.shim_control import ShimControl
 from hydock.runtime.users import resolve_user
 from hydock.store import Store
 from hydock.store.atomic import write_atomic
@@ -48,6 +49,7 @@ _record_decoder = msgspec.json.Decoder(ContainerRecord)
 _state_decoder = msgspec.json.Decoder(ContainerState)
 _HEX = set("0123456789abcdef")
 CGROUP_PARENT = "hydock"
+CONTROL_SOCKET = "control.sock"
 
 
 class ContainerBase(msgspec.Struct, frozen=True):
@@ -92,6 +94,15 @@ def parse_restart_policy(text: str) -> RestartPolicy:
     if sep and not count.isdigit():
         raise InvalidArgument(f"maximum retry count must be an integer: {count!r}")
     return RestartPolicy(name, int(count) if count else 0)
+
+
+def process_env(config: ContainerConfig) -> list[str]:
+    """The first process's environment in Docker's order: PATH, HOSTNAME, TERM=xterm with a tty, then the
+    container's own (whose TERM wins)."""
+    env = list(config.env)
+    path = [env.pop(0)] if env and env[0].startswith("PATH=") else []
+    term = ["TERM=xterm"] if config.tty and not any(e.startswith("TERM=") for e in env) else []
+    return [*path, f"HOSTNAME={config.hostname}", *term, *env]
 
 
 def merge_env(image_env: list[str], extra: list[str]) -> list[str]:
@@ -280,6 +291,7 @@ class ContainerService:
                     entrypoint=entrypoint or None,
                     labels={**(image_config.labels or {}), **options.labels},
                     stop_signal=image_config.stop_signal,
+                    **msgspec.structs.asdict(options.interactive),
                     exposed_ports={
                         **(image_config.exposed_ports or {}),
                         **options.exposed_ports,
@@ -373,9 +385,8 @@ class ContainerService:
         network_namespace = self.networking.attach(record, path, self.running_pid)
         inputs = SpecInputs(
             args=[record.path, *record.args],
-            env=[config.env[0], f"HOSTNAME={config.hostname}", *config.env[1:]]
-            if config.env and config.env[0].startswith("PATH=")
-            else [f"HOSTNAME={config.hostname}", *config.env],
+            env=process_env(config),
+            terminal=config.tty,
             cwd=cwd,
             user=user,
             hostname=config.hostname,
@@ -410,6 +421,8 @@ class ContainerService:
             auto_remove=host.auto_remove,
             stdout_fd=stdout_fd,
             stderr_fd=stderr_fd,
+            control=path / CONTROL_SOCKET if config.tty or config.open_stdin else None,
+            open_stdin=config.open_stdin,
         )
 
     # --- waiting and signalling -----------------------------------------------------------------
@@ -604,6 +617,26 @@ class ContainerService:
             raise NotImplementedYet("configured logging driver does not support reading")
         log = Path(record.log_path)
         return LogCursor.at_end(log) if at_end else LogCursor.at_start(log)
+
+    def control(self, name: str) -> ShimControl | None:
+        """A connection to the running container's shim for its stdin and terminal size; None when it has neither
+        (started without -i or -t). Raises Conflict when it is not running."""
+        record = self.inspect(name)
+        if not record.state.running:
+            raise Conflict(f"Container {record.id} is not running")
+        if not (record.config.tty or record.config.open_stdin):
+            return None
+        try:
+            return ShimControl(shim_control.connect(self._path(record.id) / CONTROL_SOCKET))
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise Conflict(f"Container {record.id} is not running") from None
+
+    def resize(self, name: str, height: int, width: int) -> None:
+        """Sets the window size of the container's terminal; nothing to do for one without (Docker's 200)."""
+        control = self.control(name)
+        if control is not None:
+            with control:
+                control.resize(height, width)
 
     def stats(self, name: str) -> dict:
         container_id = self.resolve(name)

@@ -9,9 +9,10 @@ from pathlib import Path
 import msgspec
 
 from hydock.api_types import ExecConfig
-from hydock.engine.containers import CGROUP_PARENT, ContainerService, Started, merge_env
+from hydock.engine.containers import CGROUP_PARENT, ContainerService, Started, merge_env, process_env
 from hydock.errors import Conflict, NotFound
-from hydock.runtime import native
+from hydock.runtime import native, shim_control
+from hydock.runtime.shim_control import ShimControl
 from hydock.runtime.spec import Process, Spec, User
 from hydock.runtime.users import resolve_user
 from hydock.store.atomic import write_atomic
@@ -29,7 +30,10 @@ class ExecService:
     def start(
         self, container_id: str, config: ExecConfig, *, stdout_fd: int | None = None, stderr_fd: int | None = None
     ) -> tuple[str, Started]:
-        """Starts the process; returns the exec ID and its handle (status pipe for the exit)."""
+        """Starts the process; returns the exec ID and its handle (status pipe for the exit).
+
+        With `config.tty` the process gets a terminal, with `config.attach_stdin` a stdin; either makes it reachable
+        through `control`."""
         record = self.containers.inspect(container_id)
         if not record.state.running:
             raise Conflict(f"Container {record.id} is not running")
@@ -43,7 +47,9 @@ class ExecService:
             args=list(config.cmd),
             cwd=config.working_dir or spec.process.cwd,
             user=User(user.uid, user.gid, user.additional_gids or None) if user else spec.process.user,
-            env=merge_env(spec.process.env, list(config.env or [])),
+            # As Docker: TERM=xterm comes with the exec's own tty, not the container's.
+            env=merge_env(process_env(msgspec.structs.replace(record.config, tty=config.tty)), list(config.env or [])),
+            terminal=config.tty,
             capabilities=spec.process.capabilities,
             no_new_privileges=spec.process.no_new_privileges,
         )
@@ -61,8 +67,20 @@ class ExecService:
             exit_file=exec_dir / f"{exec_id}.exit",
             stdout_fd=stdout_fd,
             stderr_fd=stderr_fd,
+            control=self._control_path(record.id, exec_id) if config.tty or config.attach_stdin else None,
+            open_stdin=config.attach_stdin,
         )
         return exec_id, Started(record.id, record.name, started.pid, started.status_fd, started.shim_pid)
+
+    def _control_path(self, container_id: str, exec_id: str) -> Path:
+        return self._exec_dir(container_id) / f"{exec_id}.sock"
+
+    def control(self, container_id: str, exec_id: str) -> ShimControl:
+        """A connection to the running exec's shim, for its stdin and terminal size; Conflict once it has ended."""
+        try:
+            return ShimControl(shim_control.connect(self._control_path(container_id, exec_id)))
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise Conflict(f"Exec {exec_id} is not running") from None
 
     def exit_status(self, container_id: str, exec_id: str) -> native.ExitStatus | None:
         return native.load_exit_file(self._exec_dir(container_id) / f"{exec_id}.exit")

@@ -20,6 +20,7 @@ class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
     exposed_ports: dict[str, dict] | None = None
     tty: bool = False
     open_stdin: bool = False
+    stdin_once: bool = False
     env: list[str] = []
     cmd: list[str] | None = None
     image: str = ""
@@ -103,6 +104,18 @@ class ContainerRecord(msgspec.Struct, rename=docker_name):
     state: ContainerState = msgspec.field(default_factory=ContainerState)
 
 
+class Interactive(msgspec.Struct, kw_only=True):
+    """Docker's stdio settings of a container: its terminal (-t), an open stdin (-i), and which streams the creator
+    attaches to, with `stdin_once` closing the stdin when the first attached client ends it."""
+
+    tty: bool = False
+    open_stdin: bool = False
+    stdin_once: bool = False
+    attach_stdin: bool = False
+    attach_stdout: bool = False
+    attach_stderr: bool = False
+
+
 class RunOptions(msgspec.Struct, kw_only=True):
     """What `run`/`create` are asked for, before it is turned into a record."""
 
@@ -138,6 +151,7 @@ class RunOptions(msgspec.Struct, kw_only=True):
     restart: str = "no"
     # None: the default driver (json-file) without options.
     log_config: LogConfig | None = None
+    interactive: Interactive = msgspec.field(default_factory=Interactive)
 
 
 class ImageRootFS(msgspec.Struct, rename=docker_name):

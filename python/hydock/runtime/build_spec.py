@@ -55,6 +55,7 @@ class SpecInputs(msgspec.Struct, kw_only=True):
     cpu_quota: int = 0
     cpu_period: int = 0
     pids_limit: int | None = None
+    terminal: bool = False
 
 
 def _namespaces(network: str, network_namespace: str) -> list[Namespace]:
@@ -128,6 +129,7 @@ def build_spec(inputs: SpecInputs) -> Spec:
     process = Process(
         args=inputs.args,
         cwd=inputs.cwd,
+        terminal=inputs.terminal,
         user=user,
         env=inputs.env,
         capabilities=_capabilities(inputs),

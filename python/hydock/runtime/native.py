@@ -55,8 +55,11 @@ def start_shim(
     auto_remove: bool,
     stdout_fd: int | None,
     stderr_fd: int | None,
+    control: Path | None = None,
+    open_stdin: bool = False,
 ) -> _core.Started:
-    """`log` None keeps no log (Docker's `none` driver); with `log_max_size` the shim rotates it."""
+    """`log` None keeps no log (Docker's `none` driver); with `log_max_size` the shim rotates it. With `control`
+    the shim listens there for the container's stdin (given one by `open_stdin`) and terminal size."""
     return _core.start_container(
         str(shim_dir),
         str(bundle),
@@ -71,6 +74,8 @@ def start_shim(
         stderr_fd=stderr_fd,
         log_max_size=log_max_size,
         log_max_files=log_max_files,
+        control=None if control is None else str(control),
+        open_stdin=open_stdin,
     )
 
 
@@ -84,6 +89,8 @@ def start_exec(
     exit_file: Path,
     stdout_fd: int | None,
     stderr_fd: int | None,
+    control: Path | None = None,
+    open_stdin: bool = False,
 ) -> _core.Started:
     return _core.start_exec(
         str(shim_dir),
@@ -94,6 +101,8 @@ def start_exec(
         str(exit_file),
         stdout_fd=stdout_fd,
         stderr_fd=stderr_fd,
+        control=None if control is None else str(control),
+        open_stdin=open_stdin,
     )
 
 

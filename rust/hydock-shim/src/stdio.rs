@@ -151,7 +151,13 @@ impl ProcessIo {
                     Err(Errno::EINTR | Errno::EAGAIN) => {}
                     // A pty master reads EIO once no process holds its slave any more.
                     Ok(0) | Err(_) => open[index] = false,
-                    Ok(n) => copy_out(&buf[..n], *stream, log.as_deref_mut(), &mut attached),
+                    Ok(n) => {
+                        let stream = *stream;
+                        copy_out(&buf[..n], stream, log.as_deref_mut(), &mut attached);
+                        if let Some(control) = &mut self.control {
+                            control.send_output(stream as u8 + 1, &buf[..n]);
+                        }
+                    }
                 }
             }
             if ready.input {
@@ -183,7 +189,7 @@ impl ProcessIo {
             listener = Some(fds.len());
             fds.push(readable(control.listener()));
             clients = control.clients.len();
-            fds.extend(control.clients.iter().map(|c| readable(c.as_fd())));
+            fds.extend(control.clients.iter().map(|c| readable(c.fd.as_fd())));
         }
         let input = self.input.waiting().map(|fd| {
             fds.push(PollFd::new(fd, PollFlags::POLLOUT));
@@ -224,6 +230,7 @@ impl ProcessIo {
                 Some(Message::Stdin(data)) => self.input.write(data),
                 Some(Message::CloseStdin) => self.input.close(),
                 Some(Message::Resize { rows, cols }) => resize(self.terminal.as_ref(), rows, cols),
+                Some(Message::WatchOutput) => control.clients[index].watches_output = true,
                 None => gone.push(index),
             }
         }
