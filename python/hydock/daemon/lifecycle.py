@@ -192,7 +192,10 @@ class Lifecycle:
         service = self.engine.container_service
         records = await run_blocking(service.list_records, all=True)
         # Before anything starts again: bridges and rules back, and what containers that ended unobserved held, freed.
-        await run_blocking(service.networking.start_daemon, {r.id for r in records if r.state.running})
+        try:
+            await run_blocking(service.networking.start_daemon, {r.id for r in records if r.state.running})
+        except HydockError as exc:
+            log.error("restoring networks failed (containers on bridge networks will not start): %s", exc)
         for record in records:
             if record.state.running:
                 self.watch_restored(record.id, record.state, record.host_config.auto_remove, attributes_of(record))
