@@ -37,6 +37,18 @@ def mount_overlay(lowers: list[str], upper: str, work: str, target: str) -> None
     """Mount overlayfs (lowers top-most first); raises MountError."""
 
 def unmount(target: str) -> None: ...
+def enter_private_mount_namespace() -> None:
+    """Give the calling thread a mount namespace of its own (a slave copy of its current one): what it mounts
+    stays invisible elsewhere and is gone when the thread ends. Raises MountError."""
+
+def mount_inside(root: str, mounts: bytes) -> None:
+    """Mount the OCI mount entries (a JSON array) inside the tree at `root`, creating their mount points inside
+    it; raises MountError."""
+
+def open_in_root(root_fd: int, path: str) -> int:
+    """An O_PATH descriptor (the caller's to close) on `path` resolved inside the directory `root_fd` with
+    RESOLVE_IN_ROOT: no symlink or `..` leads out of it. Raises OSError with the errno."""
+
 def start_container(
     shim_dir: str,
     bundle: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from hydock.api_network import NetworkingConfig, PortMap, SummaryNetworkSettings
+from hydock.api_storage import MountPoint, MountSpec, Volume
 from hydock.wire import docker_name
 
 API_VERSION = "1.41"
@@ -82,7 +83,9 @@ class CreateHostConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     cpu_period: int = 0
     pids_limit: int | None = None
     binds: list[str] | None = None
-    mounts: list[dict] | None = None
+    mounts: list[MountSpec] | None = None
+    tmpfs: dict[str, str] | None = None
+    volumes_from: list[str] | None = None
     port_bindings: PortMap | None = None
     publish_all_ports: bool = False
     dns: list[str] | None = None
@@ -138,7 +141,7 @@ class ContainerSummary(msgspec.Struct, rename=docker_name, omit_defaults=True):
     labels: dict[str, str]
     host_config: SummaryHostConfig
     network_settings: SummaryNetworkSettings
-    mounts: list[dict]
+    mounts: list[MountPoint]
     size_rw: int | None = None
     size_root_fs: int | None = None
 
@@ -214,7 +217,7 @@ class DiskUsage(msgspec.Struct, rename=docker_name):
     layers_size: int
     images: list[ImageSummary]
     containers: list[ContainerSummary]
-    volumes: list[dict]
+    volumes: list[Volume]
     build_cache: list[dict]
 
 

@@ -19,6 +19,10 @@ class ContainerNotFound(NotFound):
     pass
 
 
+class VolumeNotFound(NotFound):
+    pass
+
+
 class NetworkNotFound(NotFound):
     pass
 
@@ -35,6 +39,11 @@ class InvalidArgument(HydockError):
 
 class InvalidReference(InvalidArgument):
     pass
+
+
+class LocalError(HydockError):
+    """A failure on the client's own side (a local path, a flag's value), which the CLI shows without the daemon's
+    prefix, as the docker CLI shows its own errors."""
 
 
 class Forbidden(HydockError):

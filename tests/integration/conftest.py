@@ -33,6 +33,8 @@ def root(tmp_path: Path) -> Iterator[Path]:
     seen = {p.name for p in (path / "containers").iterdir() if len(p.name) == 64}
     for record in engine.container_service.list_records(all=True):
         engine.container_service.remove(record.id, force=True)
+    for volume in engine.volume_service.records():
+        engine.volume_service.remove(volume.name)
     engine.container_service.networking.shutdown(running=set())
     assert mounts_under(path) == []
     assert network_leftovers(path) == []

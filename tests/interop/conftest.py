@@ -73,6 +73,8 @@ def daemon(tmp_path: Path, busybox_tar: Path) -> Iterator[Daemon]:
         if daemon.process and daemon.process.poll() is None:
             for line in daemon.docker("ps", "-aq").stdout.split():
                 daemon.docker("rm", "-f", line.decode())
+            for line in daemon.docker("volume", "ls", "-q").stdout.split():
+                daemon.docker("volume", "rm", "-f", line.decode())
             daemon.kill(signal.SIGTERM)
         else:
             from hydock import Engine

@@ -373,7 +373,10 @@ def _ps_row(summary: ContainerSummary, now: float, no_trunc: bool) -> dict[str, 
         else f"{human_size(summary.size_rw)} (virtual {human_size(summary.size_root_fs or 0)})",
         "Names": ",".join(name.lstrip("/") for name in summary.names),
         "Labels": ",".join(f"{k}={v}" for k, v in summary.labels.items()),
-        "Mounts": "",
+        "Mounts": ",".join(
+            (point.name or point.source) if no_trunc else truncate(point.name or point.source, 15)
+            for point in summary.mounts
+        ),
         "Networks": ",".join(summary.network_settings.networks),
     }
 
@@ -432,13 +435,14 @@ def wait(names: tuple[str, ...]) -> None:
 
 @click.command("rm")
 @click.option("-f", "--force", is_flag=True, help="Force the removal of a running container (uses SIGKILL)")
+@click.option("-v", "--volumes", is_flag=True, help="Remove anonymous volumes associated with the container")
 @click.argument("names", nargs=-1, required=True)
-def rm(force: bool, names: tuple[str, ...]) -> None:
+def rm(force: bool, volumes: bool, names: tuple[str, ...]) -> None:
     """Remove one or more containers."""
     client = api()
 
     def remove_one(name: str) -> None:
-        client.remove_container(name, force=force)
+        client.remove_container(name, force=force, volumes=volumes)
         click.echo(name)
 
     for_each_target(names, remove_one)

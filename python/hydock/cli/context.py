@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -107,3 +108,13 @@ def for_each_target(names: tuple[str, ...], action: Callable[[str], object]) -> 
             failed = True
     if failed:
         raise click.exceptions.Exit(1)
+
+
+@contextmanager
+def exits_1_on_refusal() -> Iterator[None]:
+    """Like most docker CLI commands (not run and create, which exit 125), a refusal of the daemon exits 1."""
+    try:
+        yield
+    except HydockError as exc:
+        exc.exit_code = 1
+        raise

@@ -26,6 +26,8 @@ COMMAND_MODULES = {
     "hydock.cli.system_commands": ("version", "info", "events", "system"),
     "hydock.cli.registry_commands": ("registry",),
     "hydock.cli.distribution_commands": ("pull", "push", "login", "logout"),
+    "hydock.cli.volume_commands": ("volume",),
+    "hydock.cli.file_commands": ("cp", "diff", "export"),
     "hydock.cli.network_commands": ("network", "port"),
     "hydock.cli.build_commands": ("build",),
 }  # fmt: skip
@@ -37,7 +39,7 @@ class DockerStyleGroup(click.Group):
     def main(  # type: ignore[override]
         self, args: Sequence[str] | None = None, prog_name: str | None = None, **kwargs: Any
     ) -> Any:
-        from hydock.errors import HydockError
+        from hydock.errors import HydockError, LocalError
 
         try:
             result = super().main(args, prog_name, standalone_mode=False, **kwargs)
@@ -58,7 +60,7 @@ class DockerStyleGroup(click.Group):
             from hydock.client.errors import DaemonUnavailable
 
             # Like docker, "Cannot connect..." is the CLI's own message, not the daemon's.
-            prefix = "" if isinstance(exc, DaemonUnavailable) else "Error response from daemon: "
+            prefix = "" if isinstance(exc, DaemonUnavailable | LocalError) else "Error response from daemon: "
             click.echo(f"{prefix}{exc}", err=True)
             sys.exit(exc.exit_code)
         except BrokenPipeError:

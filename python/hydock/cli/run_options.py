@@ -47,6 +47,10 @@ def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--restart", default="no", help="Restart policy: no, always, unless-stopped, on-failure[:N]"),
         click.option("--log-driver", default="", help="Logging driver for the container (json-file or none)"),
         click.option("--log-opt", multiple=True, help="Log driver options (max-size=10m, max-file=3)"),
+        click.option("-v", "--volume", multiple=True, help="Bind mount a volume"),
+        click.option("--mount", multiple=True, help="Attach a filesystem mount to the container"),
+        click.option("--tmpfs", multiple=True, help="Mount a tmpfs directory"),
+        click.option("--volumes-from", multiple=True, help="Mount volumes from the specified container(s)"),
         click.argument("image"),
         click.argument("command", nargs=-1, type=click.UNPROCESSED),
     ]
@@ -108,11 +112,13 @@ def _log_config(driver: str, options: tuple[str, ...]) -> LogConfig | None:
 
 
 def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
+    from hydock.cli.mount_flags import parse_mount_flag, split_volume_flags, tmpfs_flags
     from hydock.cli.network_flags import network_flags
     from hydock.units import parse_bytes
 
     env = [e for path in params["env_file"] for e in _read_env_file(path)] + list(params["env"])
     labels = dict(label.partition("=")[::2] for label in params["label"])
+    binds, anonymous_volumes = split_volume_flags(params["volume"])
     network = network_flags(params)
     host = CreateHostConfig(
         network_mode=params["network"],
@@ -135,6 +141,10 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
         nano_cpus=nano_cpus(params["cpus"]) if params["cpus"] else 0,
         cpu_shares=params["cpu_shares"],
         pids_limit=params["pids_limit"],
+        binds=binds or None,
+        mounts=[parse_mount_flag(value) for value in params["mount"]] or None,
+        tmpfs=tmpfs_flags(params["tmpfs"]) or None,
+        volumes_from=list(params["volumes_from"]) or None,
     )
     return CreateBody(
         image=image,
@@ -145,6 +155,7 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
         hostname=params["hostname"] or "",
         entrypoint=[params["entrypoint"]] if params["entrypoint"] is not None else None,
         labels=labels or None,
+        volumes={destination: {} for destination in anonymous_volumes} or None,
         attach_stdin=params["interactive"],
         attach_stdout=True,
         attach_stderr=True,

@@ -11,6 +11,7 @@ from hydock import __version__
 from hydock.cli.context import api
 
 if TYPE_CHECKING:
+    from hydock.api_storage import Volume
     from hydock.api_types import DiskUsage
 
 
@@ -123,18 +124,25 @@ def disk_usage(verbose: bool) -> None:
     used = sum(image.size - image.shared_size for image in in_use if image.shared_size >= 0)
     size_rw = sum(container.size_rw or 0 for container in usage.containers)
     idle_rw = sum(container.size_rw or 0 for container in usage.containers if container.state != "running")
+    active_volumes = [volume for volume in usage.volumes if volume.usage_data and volume.usage_data.ref_count > 0]
+    volumes_size = sum(_volume_size(volume) for volume in usage.volumes)
     rows = [
         ["Images", str(len(usage.images)), str(len(in_use)), human_size(usage.layers_size),
          _reclaimable(usage.layers_size - used, usage.layers_size)],
         ["Containers", str(len(usage.containers)), str(sum(c.state == "running" for c in usage.containers)),
          human_size(size_rw), _reclaimable(idle_rw, size_rw)],
-        ["Local Volumes", "0", "0", "0B", "0B"],
+        ["Local Volumes", str(len(usage.volumes)), str(len(active_volumes)), human_size(volumes_size),
+         _reclaimable(volumes_size - sum(_volume_size(v) for v in active_volumes), volumes_size)],
         ["Build Cache", "0", "0", "0B", "0B"],
     ]  # fmt: skip
     if not verbose:
         print_table(["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], rows)
         return
     _print_verbose_usage(usage)
+
+
+def _volume_size(volume: Volume) -> int:
+    return max(volume.usage_data.size, 0) if volume.usage_data else 0
 
 
 def _reclaimable(reclaimable: int, total: int) -> str:
@@ -167,7 +175,10 @@ def _print_verbose_usage(usage: DiskUsage) -> None:
     ]  # fmt: skip
     print_table(["CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES"], rows)
     click.echo("\nLocal Volumes space usage:\n")
-    print_table(["VOLUME NAME", "LINKS", "SIZE"], [])
+    rows = [
+        [v.name, str(v.usage_data.ref_count if v.usage_data else 0), human_size(_volume_size(v))] for v in usage.volumes
+    ]
+    print_table(["VOLUME NAME", "LINKS", "SIZE"], rows)
     click.echo("\nBuild cache usage: 0B\n")
     print_table(["CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED"], [])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import quote
@@ -15,6 +16,15 @@ from hydock.api_network import (
     NetworkDisconnectRequest,
     NetworkPruneResponse,
     NetworkResource,
+)
+from hydock.api_storage import (
+    PATH_STAT_HEADER,
+    Change,
+    PathStat,
+    Volume,
+    VolumeCreateBody,
+    VolumeList,
+    VolumePruneResponse,
 )
 from hydock.api_types import (
     ContainerPruneResponse,
@@ -35,7 +45,7 @@ from hydock.api_types import (
     UpdateResponse,
     WaitResponse,
 )
-from hydock.client.errors import raise_for_status
+from hydock.client.errors import ProtocolError, raise_for_status
 from hydock.client.streams import STDOUT, demux, json_stream
 from hydock.client.transport import HijackedConnection, QueryValue, Response, Transport
 from hydock.errors import HydockError
@@ -133,8 +143,8 @@ class APIClient:
     def kill(self, container: str, signal: str | int = "KILL") -> None:
         self._call("POST", f"/containers/{_segment(container)}/kill", query={"signal": str(signal)})
 
-    def remove_container(self, container: str, *, force: bool = False) -> None:
-        self._call("DELETE", f"/containers/{_segment(container)}", query={"force": force})
+    def remove_container(self, container: str, *, force: bool = False, volumes: bool = False) -> None:
+        self._call("DELETE", f"/containers/{_segment(container)}", query={"force": force, "v": volumes or None})
 
     def containers(
         self, *, all: bool = False, limit: int = -1, filters: dict[str, list[str]] | None = None, size: bool = False
@@ -218,6 +228,60 @@ class APIClient:
 
     def disk_usage(self) -> DiskUsage:
         return self._call("GET", "/system/df").json(DiskUsage)
+
+    # a container's files
+
+    def stat_path(self, container: str, path: str) -> PathStat:
+        """HEAD /containers/{id}/archive: what `path` is inside the container."""
+        response = self._call("HEAD", f"/containers/{_segment(container)}/archive", query={"path": path})
+        return _path_stat(response)
+
+    def get_archive(self, container: str, path: str) -> tuple[PathStat, Iterator[bytes]]:
+        """A tar of `path` (all below it, for a directory) as the daemon streams it, and what `path` is."""
+        response = self._call("GET", f"/containers/{_segment(container)}/archive", query={"path": path}, stream=True)
+        return _path_stat(response), response.iter_chunks()
+
+    def put_archive(
+        self,
+        container: str,
+        path: str,
+        tar: Iterable[bytes],
+        *,
+        copy_uid_gid: bool = False,
+        no_overwrite_dir_non_dir: bool = False,
+    ) -> None:
+        """Unpacks the tar into the directory `path` of the container."""
+        query = {"path": path, "copyUIDGID": copy_uid_gid or None, "noOverwriteDirNonDir": no_overwrite_dir_non_dir}
+        headers = {"Content-Type": "application/x-tar"}
+        self._call("PUT", f"/containers/{_segment(container)}/archive", query=query, body=tar, headers=headers)
+
+    def export(self, container: str) -> Iterator[bytes]:
+        return self._call("GET", f"/containers/{_segment(container)}/export", stream=True).iter_chunks()
+
+    def changes(self, container: str) -> list[Change]:
+        # Docker answers null for no changes.
+        return msgspec.convert(
+            self._call("GET", f"/containers/{_segment(container)}/changes").json() or [], list[Change]
+        )
+
+    # volumes
+
+    def volumes(self, filters: dict[str, list[str]] | None = None) -> VolumeList:
+        query = {"filters": msgspec.json.encode(filters).decode() if filters else None}
+        return self._call("GET", "/volumes", query=query).json(VolumeList)
+
+    def create_volume(self, body: VolumeCreateBody) -> Volume:
+        return self._call("POST", "/volumes/create", body=msgspec.json.encode(body)).json(Volume)
+
+    def inspect_volume(self, name: str) -> dict[str, Any]:
+        return self._call("GET", f"/volumes/{_segment(name)}").json()
+
+    def remove_volume(self, name: str, *, force: bool = False) -> None:
+        self._call("DELETE", f"/volumes/{_segment(name)}", query={"force": force or None})
+
+    def prune_volumes(self, filters: dict[str, list[str]]) -> VolumePruneResponse:
+        query = {"filters": msgspec.json.encode(filters).decode()}
+        return self._call("POST", "/volumes/prune", query=query).json(VolumePruneResponse)
 
     # networks
 
@@ -311,6 +375,15 @@ class APIClient:
             if message.error_detail is not None or message.error:
                 raise HydockError(message.error_detail.message if message.error_detail else message.error)
             yield message
+
+
+def _path_stat(response: Response) -> PathStat:
+    header = response.headers.get(PATH_STAT_HEADER, "")
+    try:
+        return msgspec.json.decode(base64.b64decode(header), type=PathStat)
+    except (ValueError, msgspec.DecodeError):
+        response.close()
+        raise ProtocolError(f"{response.method} {response.path}: no valid {PATH_STAT_HEADER} header") from None
 
 
 def _split_reference(reference: str) -> tuple[str, str | None]:

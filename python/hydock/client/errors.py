@@ -14,6 +14,7 @@ from hydock.errors import (
     InvalidArgument,
     NotFound,
     NotImplementedYet,
+    VolumeNotFound,
 )
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ _BY_STATUS: dict[int, type[HydockError]] = {400: InvalidArgument, 404: NotFound,
 _NOT_FOUND_BY_PHRASE: tuple[tuple[str, type[NotFound]], ...] = (
     ("no such container", ContainerNotFound),
     ("no such image", ImageNotFound),
+    ("no such volume", VolumeNotFound),
 )
 
 

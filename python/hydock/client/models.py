@@ -33,6 +33,10 @@ def create_body(image: str, command: list[str] | None, options: RunOptions) -> C
         cpu_shares=options.cpu_shares,
         pids_limit=options.pids_limit,
         restart_policy=restart_policy_from_text(options.restart),
+        binds=options.binds or None,
+        mounts=options.mounts or None,
+        tmpfs=options.tmpfs or None,
+        volumes_from=options.volumes_from or None,
     )
     return CreateBody(
         image=image,

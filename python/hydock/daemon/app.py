@@ -8,7 +8,15 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from hydock.api_types import API_VERSION, MIN_API_VERSION, ErrorResponse
-from hydock.daemon import routes_containers, routes_distribution, routes_exec, routes_images, routes_system
+from hydock.daemon import (
+    routes_containers,
+    routes_distribution,
+    routes_exec,
+    routes_files,
+    routes_images,
+    routes_system,
+    routes_volumes,
+)
 from hydock.daemon.errors import http_status
 from hydock.daemon.events import EventBus
 from hydock.daemon.lifecycle import Lifecycle
@@ -84,7 +92,15 @@ def build_app(
     app["exec_service"] = ExecService(engine.container_service)
     app["dns"] = EmbeddedDNS(engine.container_service.networking.store)
     routes_distribution.register(app, engine.store, registries or Registries(RegistrySettings()), max_downloads)
-    tables = (routes_system, routes_containers, routes_images, routes_exec, routes_distribution)
+    tables = (
+        routes_system,
+        routes_containers,
+        routes_images,
+        routes_exec,
+        routes_distribution,
+        routes_volumes,
+        routes_files,
+    )
     for table in (module.routes for module in tables):
         add_versioned(app.router, table)
     add_versioned(app.router, network_routes)

@@ -190,6 +190,8 @@ class Lifecycle:
     async def restore(self) -> None:
         """At daemon start: watch what still runs, and restart what its policy says must run."""
         service = self.engine.container_service
+        # Auto-removed while no daemon ran: their anonymous volumes go now.
+        await run_blocking(service.remove_orphan_volumes)
         records = await run_blocking(service.list_records, all=True)
         # Before anything starts again: bridges and rules back, and what containers that ended unobserved held, freed.
         try:
@@ -222,9 +224,9 @@ class Lifecycle:
     def _remove_quietly(self, container_id: str, name: str) -> None:
         service = self.engine.container_service
         try:
-            service.remove(container_id, force=True)
+            service.remove(container_id, force=True, volumes=True)
         except Exception:  # noqa: BLE001 - the shim's auto-removal may have got there first
-            pass
+            service.remove_orphan_volumes()
         # The shim removes the container's directory but not its name, which the starter releases.
         if service.names.lookup(name) == container_id:
             service.names.release(name)

@@ -58,11 +58,6 @@ def _lifecycle(request: web.Request) -> Lifecycle:
 
 def _run_options(body: CreateBody, name: str | None) -> RunOptions:
     host = body.host_config or CreateHostConfig()
-    unsupported = []
-    if host.binds or host.mounts:
-        unsupported.append("volumes and bind mounts")
-    if unsupported:
-        raise InvalidArgument(f"not supported by hydockd yet: {', '.join(unsupported)}")
     network = host.network_mode or "bridge"
     return RunOptions(
         name=name or None,
@@ -87,6 +82,11 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
         restart=_restart_text(host),
         log_config=host.log_config,
         **_network_options(body, host),
+        binds=list(host.binds or []),
+        mounts=list(host.mounts or []),
+        tmpfs=dict(host.tmpfs or {}),
+        volumes_from=list(host.volumes_from or []),
+        volumes=list(body.volumes or {}),
         interactive=Interactive(
             tty=body.tty,
             open_stdin=body.open_stdin,
@@ -315,7 +315,7 @@ async def restart(request: web.Request) -> web.Response:
 async def remove(request: web.Request) -> web.Response:
     service = _engine(request).container_service
     record = await run_blocking(service.inspect, request.match_info["id"])
-    await run_blocking(service.remove, record.id, force=query_bool(request, "force"))
+    await run_blocking(service.remove, record.id, force=query_bool(request, "force"), volumes=query_bool(request, "v"))
     _lifecycle(request).removed(record.id, attributes_of(record))
     return web.Response(status=204)
 
@@ -351,6 +351,7 @@ def _matches(record: ContainerRecord, wanted: dict[str, list[str]]) -> bool:
         "name": lambda v: v.lstrip("/") in record.name.lstrip("/"),
         "status": lambda v: record.state.status == v,
         "ancestor": lambda v: v in (record.config.image, record.image),
+        "volume": lambda v: any(v in (point.name, point.source, point.destination) for point in record.mounts),
         "label": lambda v: (
             (v.partition("=")[0] in record.config.labels)
             and (not v.partition("=")[1] or record.config.labels.get(v.partition("=")[0]) == v.partition("=")[2])
@@ -394,7 +395,7 @@ def container_summary(record: ContainerRecord, now: float, sizes: tuple[int, int
         labels=record.config.labels,
         host_config=SummaryHostConfig(record.host_config.network_mode),
         network_settings=SummaryNetworkSettings(record.network_settings.networks),
-        mounts=[],
+        mounts=record.mounts,
         size_rw=size_rw,
         size_root_fs=size_root_fs,
     )

@@ -201,7 +201,7 @@ def _disk_usage(engine: Engine) -> DiskUsage:
         layers_size=engine.image_service.layers_size(),
         images=engine.image_service.summaries(containers=per_image),
         containers=[container_summary(record, now, sizes[record.id]) for record in records],
-        volumes=[],
+        volumes=engine.volume_service.disk_usage(),
         build_cache=[],
     )
 
@@ -218,7 +218,7 @@ async def later_issue(request: web.Request) -> web.Response:
 
 def register_later_issues(router: web.UrlDispatcher, version_segment: str) -> None:
     """Endpoints of features still to come (build, push, networks, volumes, exec...) answer clearly."""
-    for path in ("/build", "/networks", "/volumes", "/images/{name:.+}/push",
+    for path in ("/build", "/networks", "/images/{name:.+}/push",
                    "/swarm", "/services", "/nodes", "/secrets", "/configs", "/plugins", "/session", "/distribution"):  # fmt: skip
         for prefix in ("", version_segment):
             router.add_route("*", prefix + path, later_issue)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from hydock.engine.container_files import ContainerFiles
 from hydock.engine.containers import ContainerService
 from hydock.engine.images import ImageService
 from hydock.engine.models import ContainerCollection, ImageCollection
@@ -20,6 +21,8 @@ class Engine:
         self.store = Store(self.root)
         self.image_service = ImageService(self.store)
         self.container_service = ContainerService(self.store, self.image_service)
+        self.volume_service = self.container_service.volumes
+        self.file_service = ContainerFiles(self.container_service)
         self.network_service = NetworkOperations(self.container_service)
         self.images = ImageCollection(self.image_service)
         self.containers = ContainerCollection(self.container_service)

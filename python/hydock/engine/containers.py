@@ -11,11 +11,12 @@ import shutil
 import signal as signal_module
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import msgspec
 
+from hydock.engine.container_mounts import ContainerMounts, MountsAsked, PlannedMount, volume_users
 from hydock.engine.container_networking import ContainerNetworking
 from hydock.engine.images import ImageService
 from hydock.engine.log_config import NO_LOG, checked_log_config, log_rotation
@@ -32,6 +33,7 @@ from hydock.engine.records import (
     RestartPolicy,
     RunOptions,
 )
+from hydock.engine.volumes import VolumeService
 from hydock.errors import Conflict, ContainerNotFound, InvalidArgument, NotImplementedYet
 from hydock.runtime import native, shim_control
 from hydock.runtime.build_spec import CPU_PERIOD_US, SpecInputs, build_spec
@@ -135,6 +137,8 @@ class ContainerService:
         self.images = images
         self.dir = store.root / "containers"
         self.names = NameRegistry(self.dir)
+        self.volumes = VolumeService(store, users=lambda: volume_users(self.list_records(all=True)))
+        self.mounts = ContainerMounts(self.volumes, store.layers)
         self.networking = ContainerNetworking(store.root)
 
     # --- lookup -----------------------------------------------------------------------------
@@ -228,6 +232,10 @@ class ContainerService:
         finally:
             os.close(fd)
 
+    def exclusive(self, container_id: str) -> AbstractContextManager[None]:
+        """The container's lock, for other services' work that no start may race (`cp` on a stopped container)."""
+        return self._locked(container_id)
+
     def _write_state(self, container_id: str, state: ContainerState) -> None:
         write_atomic(self._path(container_id) / "state.json", msgspec.json.encode(state), durable=False)
 
@@ -245,6 +253,22 @@ class ContainerService:
     ) -> ContainerRecord:
         """A container on `base`: an image, or (for a build step) layers no image is made of yet."""
         options = options or RunOptions()
+        asked = MountsAsked(
+            binds=options.binds,
+            mounts=options.mounts,
+            tmpfs=options.tmpfs,
+            volumes_from=options.volumes_from,
+            image_volumes=[*(base.config.volumes or {}), *options.volumes],
+        )
+        if not asked.uses_volumes():
+            return self._create(base, command, options, asked)
+        # No volume may go between being found (or made) here and being recorded as used.
+        with self.volumes.lock():
+            return self._create(base, command, options, asked)
+
+    def _create(
+        self, base: ContainerBase, command: list[str] | None, options: RunOptions, asked: MountsAsked
+    ) -> ContainerRecord:
         image, image_id, image_config = base.image, base.image_id, base.config
         if options.entrypoint is not None:
             entrypoint, cmd = [e for e in options.entrypoint if e], list(command or [])
@@ -266,9 +290,11 @@ class ContainerService:
         container_id = secrets.token_hex(32)
         name = self.names.reserve(options.name, container_id)
         path = self._path(container_id)
+        planned: list[PlannedMount] = []
         try:
             for sub in ("upper", "work", "merged"):
                 (path / sub).mkdir(parents=True)
+            planned = self.mounts.plan(container_id, asked, self.inspect, auto_remove=options.auto_remove)
             host_network = network_mode == "host"
             hostname = options.hostname or self.networking.default_hostname(network_mode, container_id)
             extra_hosts = self.networking.extra_hosts(options.extra_hosts)
@@ -298,6 +324,7 @@ class ContainerService:
                         **dict.fromkeys(options.port_bindings, {}),
                     }
                     or None,
+                    volumes={destination: {} for destination in asked.image_volumes} or None,
                 ),
                 host_config=HostConfig(
                     network_mode=network_mode,
@@ -320,6 +347,10 @@ class ContainerService:
                     nano_cpus=options.nano_cpus,
                     cpu_shares=options.cpu_shares,
                     pids_limit=options.pids_limit,
+                    binds=options.binds or None,
+                    mounts=options.mounts or None,
+                    tmpfs=options.tmpfs or None,
+                    volumes_from=options.volumes_from or None,
                 ),
                 graph_driver=GraphDriver(
                     "overlay2",
@@ -330,17 +361,20 @@ class ContainerService:
                         "MergedDir": str(path / "merged"),
                     },
                 ),
+                mounts=[planned_mount.point for planned_mount in planned],
                 resolv_conf_path=str(path / "resolv.conf"),
                 hostname_path=str(path / "hostname"),
                 hosts_path=str(path / "hosts"),
                 log_path="" if log_config.type == NO_LOG else str(path / f"{container_id}-json.log"),
             )
+            self.mounts.populate(record, planned)
             write_atomic(path / "container.json", msgspec.json.encode(record), durable=False)
             self.networking.save_configured(path, network_settings)
             self._write_state(container_id, ContainerState())
         except BaseException:
             self.names.release(name)
             shutil.rmtree(path, ignore_errors=True)
+            self.mounts.discard(planned)
             raise
         return record
 
@@ -404,6 +438,7 @@ class ContainerService:
             nano_cpus=host.nano_cpus,
             cpu_shares=host.cpu_shares,
             pids_limit=host.pids_limit,
+            mounts=self.mounts.spec_mounts(record),
         )
         write_atomic(path / "config.json", msgspec.json.encode(build_spec(inputs)), durable=False)
         rotation = log_rotation(host.log_config)
@@ -458,6 +493,7 @@ class ContainerService:
         self.networking.release(started.id, started.network_mode, self._path(started.id))
         if not self._path(started.id).exists():
             self.names.release(started.name)
+            self.remove_orphan_volumes()
         return exited
 
     def run_to_completion(self, name: str) -> tuple[native.ExitStatus, bytes, bytes]:
@@ -543,7 +579,8 @@ class ContainerService:
 
     # --- removal ----------------------------------------------------------------------------
 
-    def remove(self, name: str, *, force: bool = False) -> None:
+    def remove(self, name: str, *, force: bool = False, volumes: bool = False) -> None:
+        """Docker's rm; `volumes` (-v) removes its anonymous volumes too, those no other container uses."""
         container_id = self.resolve(name)
         record = self._read_record(container_id)
         if record.state.running:
@@ -569,8 +606,16 @@ class ContainerService:
         try:
             os.rename(path, doomed)
         except FileNotFoundError:
+            self.remove_orphan_volumes()
             return  # an auto-removed container's shim got there first
         shutil.rmtree(doomed)
+        if volumes:
+            self.volumes.remove_unused(self.mounts.anonymous_volumes(record))
+
+    def remove_orphan_volumes(self) -> list[str]:
+        """Removes the anonymous volumes of auto-removed containers once they have gone (their shim removes them
+        without the engine): what `run --rm` promises. The names removed."""
+        return self.volumes.remove_orphans(lambda container_id: self._path(container_id).exists())
 
     @staticmethod
     def _wait_shim_gone(state: ContainerState, timeout: float = 30) -> None:

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from hydock.api_network import PortBinding, PortMap
+from hydock.api_storage import MountSpec
 from hydock.api_types import LogConfig
 from hydock.engine.containers import ContainerService
 from hydock.engine.images import ImageService
@@ -198,10 +199,28 @@ def _options(kwargs: dict[str, Any]) -> RunOptions:
         no_new_privileges="no-new-privileges" in (kwargs.pop("security_opt", None) or []),
         auto_remove=bool(kwargs.pop("auto_remove", False)),
         log_config=_log_config(kwargs.pop("log_config", None)),
+        binds=_binds(kwargs.pop("volumes", None)),
+        mounts=msgspec.convert(kwargs.pop("mounts", None) or [], list[MountSpec]),
+        tmpfs=_tmpfs(kwargs.pop("tmpfs", None)),
+        volumes_from=list(kwargs.pop("volumes_from", None) or []),
     )
     if kwargs:
         raise TypeError(f"unsupported run() arguments: {', '.join(sorted(kwargs))}")
     return options
+
+
+def _binds(volumes: dict[str, dict[str, str]] | list[str] | None) -> list[str]:
+    """docker-py's `volumes`: binds as `SRC:DST[:MODE]` strings, or {SRC: {"bind": DST, "mode": MODE}}."""
+    if isinstance(volumes, dict):
+        return [f"{source}:{target['bind']}:{target.get('mode', 'rw')}" for source, target in volumes.items()]
+    return list(volumes or [])
+
+
+def _tmpfs(tmpfs: dict[str, str] | list[str] | None) -> dict[str, str]:
+    """docker-py's `tmpfs`: {DST: OPTIONS}, or `DST[:OPTIONS]` strings."""
+    if isinstance(tmpfs, dict):
+        return dict(tmpfs)
+    return dict((item.partition(":")[0], item.partition(":")[2]) for item in tmpfs or [])
 
 
 def _log_config(value: dict[str, Any] | None) -> LogConfig | None:

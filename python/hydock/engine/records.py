@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from hydock.api_network import EndpointSettings, NetworkSettings, PortMap
+from hydock.api_storage import MountPoint, MountSpec
 from hydock.api_types import LogConfig, RestartPolicy
 from hydock.store.records import ContainerConfig as StoreContainerConfig
 from hydock.wire import docker_name
@@ -32,6 +33,7 @@ class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
 
 
 class HostConfig(msgspec.Struct, rename=docker_name):
+    binds: list[str] | None = None
     network_mode: str = "bridge"
     port_bindings: PortMap = {}
     publish_all_ports: bool = False
@@ -55,6 +57,9 @@ class HostConfig(msgspec.Struct, rename=docker_name):
     cpu_quota: int = 0
     cpu_period: int = 0
     pids_limit: int | None = None
+    volumes_from: list[str] | None = None
+    mounts: list[MountSpec] | None = None
+    tmpfs: dict[str, str] | None = None
 
 
 class ContainerState(msgspec.Struct, rename=docker_name):
@@ -94,6 +99,7 @@ class ContainerRecord(msgspec.Struct, rename=docker_name):
     graph_driver: GraphDriver
     network_settings: NetworkSettings = msgspec.field(default_factory=NetworkSettings)
     """Kept in its own file (network.json), which connect, disconnect, start and exit change."""
+    mounts: list[MountPoint] = []
     resolv_conf_path: str = ""
     hostname_path: str = ""
     hosts_path: str = ""
@@ -151,6 +157,12 @@ class RunOptions(msgspec.Struct, kw_only=True):
     restart: str = "no"
     # None: the default driver (json-file) without options.
     log_config: LogConfig | None = None
+    binds: list[str] = []
+    mounts: list[MountSpec] = []
+    tmpfs: dict[str, str] = {}
+    volumes_from: list[str] = []
+    volumes: list[str] = []
+    """Destinations that get an anonymous volume each, besides the image's VOLUMEs (`-v /path`)."""
     interactive: Interactive = msgspec.field(default_factory=Interactive)
 
 

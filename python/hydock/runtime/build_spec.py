@@ -56,6 +56,8 @@ class SpecInputs(msgspec.Struct, kw_only=True):
     cpu_period: int = 0
     pids_limit: int | None = None
     terminal: bool = False
+    mounts: list[Mount] = []
+    """The container's own (binds, volumes, tmpfs), made after the defaults."""
 
 
 def _namespaces(network: str, network_namespace: str) -> list[Namespace]:
@@ -116,6 +118,7 @@ def build_spec(inputs: SpecInputs) -> Spec:
         Mount("/etc/resolv.conf", "bind", str(inputs.container_dir / "resolv.conf"), bind),
         Mount("/etc/hostname", "bind", str(inputs.container_dir / "hostname"), bind),
         Mount("/etc/hosts", "bind", str(inputs.container_dir / "hosts"), bind),
+        *inputs.mounts,
     ]
     linux = Linux(
         namespaces=_namespaces(inputs.network, inputs.network_namespace),

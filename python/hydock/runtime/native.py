@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 
 from hydock import _core
+from hydock.runtime.spec import Mount
 
 
 class ExitStatus(msgspec.Struct, frozen=True):
@@ -38,6 +39,21 @@ def mount_rootfs(lowers: list[Path], upper: Path, work: Path, target: Path) -> N
 
 def unmount(target: Path) -> None:
     _core.unmount(str(target))
+
+
+def enter_private_mount_namespace() -> None:
+    """Gives the calling thread a mount namespace of its own: what it mounts is gone when the thread ends."""
+    _core.enter_private_mount_namespace()
+
+
+def mount_inside(root: Path, mounts: list[Mount]) -> None:
+    """Makes the OCI `mounts` inside the tree at `root`, as the runtime does in a container's."""
+    _core.mount_inside(str(root), msgspec.json.encode(mounts))
+
+
+def open_in_root(root_fd: int, path: str) -> int:
+    """An O_PATH descriptor on `path` resolved inside the directory `root_fd`; raises OSError."""
+    return _core.open_in_root(root_fd, path)
 
 
 def start_shim(

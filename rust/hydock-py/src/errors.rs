@@ -21,6 +21,10 @@ pub fn network_error(err: &hydock_runtime::netns::NetnsError) -> PyErr {
     NetworkError::new_err((err.to_string(), err.step()))
 }
 
+pub fn view_error(err: &hydock_runtime::view::ViewError) -> PyErr {
+    MountError::new_err((err.to_string(), "view"))
+}
+
 pub fn cgroup_error(err: &hydock_cgroups::CgroupError) -> PyErr {
     CgroupError::new_err((err.to_string(), "cgroup"))
 }

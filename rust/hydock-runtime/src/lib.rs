@@ -5,6 +5,7 @@
 
 pub mod netns;
 pub mod overlay;
+pub mod view;
 
 mod caps;
 mod cgroup_mount;
