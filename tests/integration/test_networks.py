@@ -4,6 +4,8 @@ restart, and nothing left behind. Each test's root fixture removes its container
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import subprocess
 import time
@@ -170,3 +172,34 @@ def test_nothing_is_left_after_rm_network_rm_and_daemon_stop(cli: Cli, image: st
     assert not any((root / "netns").iterdir())
     stop_daemon(root)
     assert network_leftovers(root) == []
+
+
+def test_iptables_does_the_work_where_nft_is_absent(image: str, root: Path, tmp_path: Path) -> None:
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    for tool in ("iptables", "iptables-restore"):
+        found = shutil.which(tool)
+        assert found, f"{tool} is needed for this test"
+        (tools / tool).symlink_to(found)
+    env = {**os.environ, "PATH": f"{tools}:/usr/bin:/bin"}
+    cli = Cli(root)
+
+    def hydock(*args: str) -> str:
+        return _ok(subprocess.run(cli.argv(*args), capture_output=True, env=env, timeout=60))
+
+    port = _free_port()
+    hydock("run", "-d", "--name", "old-school", "-p", f"{port}:80", image, "sh", "-c", SERVE)
+    for _ in range(50):
+        try:
+            assert _get(f"http://127.0.0.1:{port}/").startswith("hello from")
+            break
+        except OSError:
+            continue
+    else:
+        pytest.fail("the published port did not answer through iptables")
+    nat = subprocess.run(["iptables", "-w", "-t", "nat", "-S"], capture_output=True, text=True).stdout
+    assert f"--dport {port} -j DNAT" in nat
+    assert not any(line.startswith("table inet") for line in firewall_rules(root))
+    hydock("rm", "-f", "old-school")
+    stop_daemon(root)
+    assert firewall_rules(root) == []

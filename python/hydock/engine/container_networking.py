@@ -149,8 +149,11 @@ class ContainerNetworking:
         except FileNotFoundError:
             return ContainerNetworks()
 
-    def settings(self, container_dir: Path) -> NetworkSettings:
-        return self.load(container_dir).settings
+    def settings(self, container_dir: Path, *, running: bool) -> NetworkSettings:
+        """What inspect shows: what the container was given while it runs, what it asked for otherwise (so an exit
+        need not write into its directory, which `rm` may be deleting)."""
+        stored = self.load(container_dir)
+        return stored.settings if running else NetworkSettings(networks=dict(stored.configured))
 
     def save(self, container_dir: Path, networks: ContainerNetworks) -> None:
         write_atomic(container_dir / SETTINGS_FILE, msgspec.json.encode(networks), durable=False)
@@ -235,31 +238,23 @@ class ContainerNetworking:
             pairs.append((name, address))
         return pairs
 
-    def release(self, container_id: str, mode: str | None, container_dir: Path | None = None) -> None:
-        """Takes back what the container held on its networks (`mode` None: not known any more, look everywhere),
-        and clears what it had been given from its record, keeping what it asked for."""
+    def release(self, container_id: str, mode: str | None) -> None:
+        """Takes back what the container held on its networks (`mode` None: not known any more, look everywhere)."""
         if mode is not None and (mode in _UNWIRED or is_container_mode(mode)):
             return
         self.endpoints.release(container_id)
-        if container_dir is None or not (container_dir / SETTINGS_FILE).exists():
-            return
-        stored = self.load(container_dir)
-        self.save(
-            container_dir, ContainerNetworks(stored.configured, NetworkSettings(networks=dict(stored.configured)))
-        )
 
-    def release_exited(self, container_id: str, container_dir: Path | None = None) -> None:
+    def release_exited(self, container_id: str) -> None:
         """`release` after an exit, when the mode may not be known any more: only a wired container has endpoints."""
         if self.store.has_endpoints(container_id):
-            self.release(container_id, None, container_dir)
+            self.release(container_id, None)
 
     def reconcile(self, running: set[str]) -> None:
         """Releases what containers that are not running still hold (they ended while nobody watched)."""
         if not (self.root / "netns").is_dir() and not any(self.store.dir.glob("*.json")):
             return
         for container_id in self.endpoints.holders() - running:
-            directory = self.root / "containers" / container_id
-            self.release(container_id, None, directory if directory.is_dir() else None)
+            self.release(container_id, None)
 
     def start_daemon(self, running: set[str]) -> None:
         """What a daemon does as it starts, on a root that has networks: bridges and rules back as the records say,

@@ -168,7 +168,7 @@ class ContainerService:
         except FileNotFoundError:
             raise ContainerNotFound(f"No such container: {container_id}") from None
         record.state = self._current_state(path)
-        record.network_settings = self.networking.settings(path)
+        record.network_settings = self.networking.settings(path, running=record.state.running)
         return record
 
     def _current_state(self, path: Path) -> ContainerState:
@@ -400,7 +400,7 @@ class ContainerService:
             started = self._launch(record, path, merged, stdout_fd, stderr_fd)
         except BaseException as exc:
             native.unmount(merged)
-            self.networking.release(record.id, record.host_config.network_mode, path)
+            self.networking.release(record.id, record.host_config.network_mode)
             exit_code = getattr(exc, "exit_code", 125)
             self._write_state(record.id, ContainerState(status="created", exit_code=exit_code, error=str(exc)))
             raise
@@ -490,7 +490,7 @@ class ContainerService:
         if exited is None:
             state = self.wait(started.id)
             exited = native.ExitStatus(state.exit_code, state.oom_killed, state.finished_at)
-        self.networking.release(started.id, started.network_mode, self._path(started.id))
+        self.networking.release(started.id, started.network_mode)
         if not self._path(started.id).exists():
             self.names.release(started.name)
             self.remove_orphan_volumes()
@@ -601,7 +601,7 @@ class ContainerService:
                 native.unmount(merged)
             native.destroy_cgroup(f"{CGROUP_PARENT}/{container_id}")
         self.names.release(record.name)
-        self.networking.release(container_id, record.host_config.network_mode, path)
+        self.networking.release(container_id, record.host_config.network_mode)
         doomed = self.dir / f".rm-{container_id}"
         try:
             os.rename(path, doomed)
@@ -697,13 +697,13 @@ class ContainerService:
 
     def release_network(self, container_id: str) -> None:
         """After an exit: what the container held on its networks goes back, unless it runs again meanwhile."""
-        path = self._path(container_id)
-        if not path.is_dir():
-            self.networking.release_exited(container_id)  # auto-removed by its shim
-            return
-        with self._locked(container_id):
-            if not self._current_state(path).running:
-                self.networking.release_exited(container_id, path)
+        try:
+            with self._locked(container_id):
+                if self._current_state(self._path(container_id)).running:
+                    return
+                self.networking.release_exited(container_id)
+        except FileNotFoundError:
+            self.networking.release_exited(container_id)  # removed meanwhile, by rm or by its shim
 
     def running_pid(self, container_id: str) -> int:
         """The pid of the container's first process while it runs, else 0."""
