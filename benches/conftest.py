@@ -55,6 +55,9 @@ RATIOS = [
     ("hydock pull (300 MB Debian, 4 layers)", "docker pull (300 MB Debian, 4 layers)"),
     ("hydock pull (300 MB Debian, 4 layers)", "skopeo copy + umoci unpack"),
     ("hydock push (300 MB Debian, 4 layers)", "docker push (300 MB Debian, 4 layers)"),
+    ("hydock build: first (15 steps, 3000 files)", "docker build: first (15 steps, 3000 files)"),
+    ("hydock build: rebuild, nothing changed", "docker build: rebuild, nothing changed"),
+    ("hydock build: rebuild, one file changed", "docker build: rebuild, one file changed"),
 ]
 
 

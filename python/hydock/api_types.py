@@ -318,3 +318,48 @@ class ContainerPruneResponse(msgspec.Struct, rename=docker_name):
 class ImagePruneResponse(msgspec.Struct, rename=docker_name):
     images_deleted: list[dict[str, str]] | None
     space_reclaimed: int
+
+
+class BuildResult(msgspec.Struct, rename={"id": "ID"}):
+    """The `aux` of the message POST /build sends once the image exists (Docker's types.BuildResult)."""
+
+    id: str
+
+
+class BuildOutput(msgspec.Struct, rename=docker_name):
+    """One entry of POST /build's `outputs` (Docker's types.ImageBuildOutput): the image as `docker` (the store,
+    or a docker-archive tar at `dest`), `oci` (an OCI layout tar at `dest`), `tar` (its files, as a tar) or
+    `local` (its files, in the directory `dest`)."""
+
+    type: str
+    attrs: dict[str, str] = {}
+
+
+class BuildSecret(msgspec.Struct, rename={"id": "ID", "data": "Data"}):
+    """A `--secret`, in the JSON list a client sends in the X-Build-Secrets header of POST /build (hydock's own:
+    the classic protocol has no secrets): RUN --mount=type=secret,id=ID reads `data` at /run/secrets/ID, and it
+    never lands in a layer."""
+
+    id: str
+    data: bytes
+
+
+BUILD_STEP_AUX = "hydock.step"
+"""The `aux` key of the step events POST /build adds when asked with `stepevents=1` (hydock's own clients)."""
+
+
+class BuildStep(msgspec.Struct, rename=docker_name, omit_defaults=True):
+    """One step of a build as a live view shows it: `Step number/total : name`, how it went and how long it took.
+
+    `status` is "running", "cached", "done" or "failed"; `seconds` is set once it is no longer running."""
+
+    number: int
+    total: int
+    name: str
+    status: str
+    seconds: float = 0.0
+
+
+class BuildCachePruneResponse(msgspec.Struct, rename=docker_name):
+    caches_deleted: list[str] | None
+    space_reclaimed: int

@@ -109,10 +109,10 @@ def test_lowercase_dockerfile_is_found_too(tmp_path: Path) -> None:
     assert hydock("build", "--check", str(tmp_path)).returncode == 0
 
 
-def test_building_is_not_implemented_yet(context: Path) -> None:
+def test_building_needs_the_daemon_but_check_does_not(context: Path) -> None:
     result = hydock("build", str(context))
     assert result.returncode == 1
-    assert "building images is not implemented yet" in result.stderr
+    assert "Cannot connect to the hydock daemon" in result.stderr
 
 
 def test_check_loads_no_client_or_engine_code(context: Path) -> None:

@@ -29,7 +29,7 @@ COMMAND_MODULES = {
     "hydock.cli.volume_commands": ("volume",),
     "hydock.cli.file_commands": ("cp", "diff", "export"),
     "hydock.cli.network_commands": ("network", "port"),
-    "hydock.cli.build_commands": ("build",),
+    "hydock.cli.build_commands": ("build", "builder"),
 }  # fmt: skip
 
 

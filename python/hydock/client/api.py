@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +27,7 @@ from hydock.api_storage import (
     VolumePruneResponse,
 )
 from hydock.api_types import (
+    BuildCachePruneResponse,
     ContainerPruneResponse,
     ContainerSummary,
     CreateBody,
@@ -346,6 +347,19 @@ class APIClient:
                 if message.error_detail is not None or message.error:
                     raise HydockError(message.error_detail.message if message.error_detail else message.error)
                 yield message
+
+    def build(
+        self, context: Iterable[bytes], query: Mapping[str, QueryValue], headers: Mapping[str, str]
+    ) -> Iterator[JSONMessage]:
+        """POST /build: streams the context tar, yields the daemon's messages (an error one included: the caller
+        shows it with what came before)."""
+        headers = {"Content-Type": "application/x-tar", **headers}
+        response = self._call("POST", "/build", query=query, body=context, headers=headers, stream=True)
+        with response:
+            yield from json_stream(response.iter_lines(), JSONMessage)
+
+    def prune_build_cache(self, *, all: bool = False) -> BuildCachePruneResponse:
+        return self._call("POST", "/build/prune", query={"all": all}).json(BuildCachePruneResponse)
 
     def images(self, *, all: bool = False) -> list[ImageSummary]:
         return self._call("GET", "/images/json", query={"all": all}).json(list[ImageSummary])

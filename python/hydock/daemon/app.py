@@ -9,6 +9,7 @@ from aiohttp import web
 
 from hydock.api_types import API_VERSION, MIN_API_VERSION, ErrorResponse
 from hydock.daemon import (
+    routes_build,
     routes_containers,
     routes_distribution,
     routes_exec,
@@ -98,6 +99,7 @@ def build_app(
         routes_images,
         routes_exec,
         routes_distribution,
+        routes_build,
         routes_volumes,
         routes_files,
     )

@@ -26,6 +26,9 @@ SOCKET_MODE = 0o660
 log = logging.getLogger("hydockd")
 
 
+MAX_HEADER_FIELD = 1 << 20
+
+
 def default_endpoints(root: str | None) -> tuple[str, str]:
     """The socket and pid file of a root: /run/hydock for the default root, else inside the root."""
     if root is None or os.path.abspath(root) == DEFAULT_ROOT:
@@ -69,8 +72,11 @@ async def _serve(
     max_downloads: int,
 ) -> None:
     app = build_app(engine, registries, max_downloads)
-    # Streams (logs -f, events, attach) would hold a shutdown for minutes; containers do not need them.
-    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
+    # Streams (logs -f, events, attach) would hold a shutdown for minutes; containers do not need them. A build's
+    # secrets come in a header (X-Build-Secrets), which may be longer than aiohttp's 8 KiB default.
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=1.0, max_field_size=MAX_HEADER_FIELD
+    )
     await runner.setup()
     sockets: list[str] = []
     for host in hosts:

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from hydock.api_types import ErrorDetail, JSONMessage
 from hydock.daemon.params import decode_body, json_response
-from hydock.errors import HydockError
+from hydock.errors import BuildError, HydockError
 from hydock.platforms import host_architecture
 from hydock.registry.auth import AuthConfig, AuthResponse, decode_registry_auth
 from hydock.registry.client import Registries
@@ -69,7 +69,8 @@ async def stream_messages(
         if not isinstance(exc, HydockError):
             log.exception("%s %s failed", request.method, request.path)
         message = str(exc) or type(exc).__name__
-        await response.write(encoder.encode(JSONMessage(error=message, error_detail=ErrorDetail(message))) + b"\n")
+        detail = ErrorDetail(message, exc.code if isinstance(exc, BuildError) else 0)
+        await response.write(encoder.encode(JSONMessage(error=message, error_detail=detail)) + b"\n")
     finally:
         if not task.done():
             task.cancel()

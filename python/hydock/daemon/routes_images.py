@@ -3,9 +3,7 @@ load."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 
 import msgspec
 from aiohttp import web
@@ -13,6 +11,7 @@ from aiohttp import web
 from hydock.api_types import ErrorDetail, ImagePruneResponse, JSONMessage
 from hydock.daemon import routes_distribution
 from hydock.daemon.blocking import run_blocking
+from hydock.daemon.body_pipe import pipe_body
 from hydock.daemon.params import filters, json_response, query_bool
 from hydock.engine import Engine
 from hydock.engine.container_commit import commit_container
@@ -22,7 +21,6 @@ from hydock.store.reference import join_tag
 
 routes = web.RouteTableDef()
 log = logging.getLogger("hydockd")
-LOAD_CHUNK = 1 << 20
 _encoder = msgspec.json.Encoder()
 
 
@@ -188,20 +186,8 @@ async def _save(request: web.Request, names: list[str]) -> web.StreamResponse:
 @routes.post("/images/load")
 async def load(request: web.Request) -> web.StreamResponse:
     """The body streams through a pipe to the loader's thread; like Docker, its errors come in the JSON stream."""
-    read_fd, write_fd = os.pipe()
-    loading = asyncio.ensure_future(run_blocking(_load_from_pipe, _engine(request), read_fd))
-    try:
-        async for chunk in request.content.iter_chunked(LOAD_CHUNK):
-            if write_fd < 0:
-                continue  # the loader has stopped reading: take the rest of the body unread, then answer
-            try:
-                await run_blocking(_write_all, write_fd, chunk)
-            except BrokenPipeError:
-                os.close(write_fd)
-                write_fd = -1
-    finally:
-        if write_fd >= 0:
-            os.close(write_fd)
+    engine = _engine(request)
+    loading = await pipe_body(request, lambda read_fd: _load_from_pipe(engine, read_fd))
     response = web.StreamResponse(headers={"Content-Type": "application/json"})
     await response.prepare(request)
     try:
@@ -222,12 +208,6 @@ def _load_from_pipe(engine: Engine, read_fd: int) -> list[LoadedImage]:
     # Closing the read end as soon as the load ends tells the writer, waiting on a full pipe, to stop.
     with open(read_fd, "rb") as archive:
         return engine.image_service.load(archive)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _load_report(image: LoadedImage) -> list[str]:

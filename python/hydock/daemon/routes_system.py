@@ -206,19 +206,13 @@ def _disk_usage(engine: Engine) -> DiskUsage:
     )
 
 
-@routes.post("/build/prune")
-async def prune_build_cache(request: web.Request) -> web.Response:
-    # Nor a build cache yet.
-    return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
-
-
 async def later_issue(request: web.Request) -> web.Response:
     raise NotImplementedYet(f"{request.method} {request.path} is not supported by hydockd yet")
 
 
 def register_later_issues(router: web.UrlDispatcher, version_segment: str) -> None:
-    """Endpoints of features still to come (build, push, networks, volumes, exec...) answer clearly."""
-    for path in ("/build", "/networks", "/images/{name:.+}/push",
+    """Endpoints of features still to come (networks, swarm...) answer clearly."""
+    for path in ("/networks", "/images/{name:.+}/push",
                    "/swarm", "/services", "/nodes", "/secrets", "/configs", "/plugins", "/session", "/distribution"):  # fmt: skip
         for prefix in ("", version_segment):
             router.add_route("*", prefix + path, later_issue)

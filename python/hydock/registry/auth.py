@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import re
 import time
+from typing import TypeVar
 
 import msgspec
 
 from hydock.errors import InvalidArgument
+
+T = TypeVar("T")
 
 
 class AuthConfig(msgspec.Struct, omit_defaults=True):
@@ -35,17 +38,29 @@ class AuthConfig(msgspec.Struct, omit_defaults=True):
 
 def decode_registry_auth(header: str | None) -> AuthConfig:
     """The X-Registry-Auth header (base64url, padding optional); absent or `{}` means anonymous."""
-    if not header:
-        return AuthConfig()
+    return _decode_header(header, "X-Registry-Auth", AuthConfig) if header else AuthConfig()
+
+
+def decode_registry_config(header: str | None) -> dict[str, AuthConfig]:
+    """The X-Registry-Config header a build carries: credentials for every registry the client knows, by
+    server address (base64url JSON, padding optional)."""
+    return _decode_header(header, "X-Registry-Config", dict[str, AuthConfig]) if header else {}
+
+
+def _decode_header(header: str, name: str, kind: type[T]) -> T:
     try:
         raw = base64.urlsafe_b64decode(header + "=" * (-len(header) % 4))
-        return msgspec.json.decode(raw, type=AuthConfig)
+        return msgspec.json.decode(raw, type=kind)
     except (ValueError, msgspec.DecodeError):
-        raise InvalidArgument("invalid X-Registry-Auth header: not base64url-encoded JSON credentials") from None
+        raise InvalidArgument(f"invalid {name} header: not base64url-encoded JSON credentials") from None
 
 
 def encode_registry_auth(config: AuthConfig) -> str:
     return base64.urlsafe_b64encode(msgspec.json.encode(config)).decode()
+
+
+def encode_registry_config(configs: dict[str, AuthConfig]) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(configs)).decode()
 
 
 class AuthResponse(msgspec.Struct, rename={"status": "Status", "identity_token": "IdentityToken"}):

@@ -11,7 +11,7 @@ from pathlib import Path
 import msgspec
 
 from hydock.errors import HydockError
-from hydock.registry.auth import AuthConfig, encode_registry_auth
+from hydock.registry.auth import AuthConfig, encode_registry_auth, encode_registry_config
 from hydock.store.atomic import write_atomic
 from hydock.store.reference import DEFAULT_DOMAIN, parse_reference
 
@@ -112,6 +112,14 @@ def lookup(domain: str) -> AuthConfig:
 def registry_auth_header(domain: str) -> str:
     """The X-Registry-Auth value a client sends for `domain`: its stored credentials, or anonymous."""
     return encode_registry_auth(lookup(domain))
+
+
+def registry_config_header() -> str:
+    """The X-Registry-Config value a build sends (credentials for every registry the client knows, by server
+    address: a base image may come from any of them), as the docker CLI sends it."""
+    config = _load()
+    servers = {*(config.get("auths") or {}), *(config.get("credHelpers") or {})}
+    return encode_registry_config({server: lookup(registry_domain(server)) for server in sorted(servers)})
 
 
 def store(domain: str, username: str, password: str, identity_token: str = "") -> Path:

@@ -118,7 +118,14 @@ class LayerStore:
         write_atomic(staging / "layer.json", msgspec.json.encode(record))
         if final.exists():
             shutil.rmtree(final)
-        os.rename(staging, final)
+        try:
+            os.rename(staging, final)
+        except OSError:
+            if not (final / "layer.json").exists():
+                raise
+            # Another process (or a build's other stage) installed the same layer meanwhile.
+            shutil.rmtree(staging)
+            return self.get(chain)
         os.symlink(f"../{final.name}/diff", self.links / record.short)
         return record
 
