@@ -55,6 +55,15 @@ def build(engine: Engine, context: Path, dockerfile: str | None = None, **option
     return Built(image_id, "".join(lines), events)
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """`root` with each file (a relative path) holding its text, directories made as needed."""
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
 def layer_members(engine: Engine, image_id: str) -> list[list[str]]:
     """The entry names of each layer blob of the image, bottom first."""
     store = engine.store.images

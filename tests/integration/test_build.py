@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from hydock import Engine
-from tests.integration.build_support import build, layer_members, make_builder, run
+from tests.integration.build_support import build, layer_members, make_builder, run, write_files
 from tests.unit.test_dockerignore import FILES, IGNORE, KEPT_BY_DOCKER
 
 
@@ -108,11 +108,7 @@ def test_entrypoint_resets_an_inherited_cmd(engine: Engine, image: str, context:
 
 
 def test_dockerignore_exclusions_and_exceptions(engine: Engine, image: str, context: Path) -> None:
-    for name in FILES:
-        path = context / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(name)
-    (context / ".dockerignore").write_text(IGNORE)
+    write_files(context, {**{name: name for name in FILES}, ".dockerignore": IGNORE})
     built = build(engine, context, "FROM busybox\nCOPY . /ctx\n")
     listed = run(engine, built.image_id, "cd /ctx && find . -type f | sort").splitlines()
     assert {path.removeprefix("./") for path in listed} == KEPT_BY_DOCKER

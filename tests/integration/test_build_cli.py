@@ -9,7 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Cli
+from hydock import Engine
+from hydock.dockerfile.builder.bases import scratch_state
+from hydock.dockerfile.builder.rootfs import MountedRoot
+from tests.integration.conftest import Cli, stop_daemon
+from tests.integration.leaks import mounts_under
 
 DOCKERFILE = "FROM busybox\nARG WHO=world\nCOPY . /ctx/\nRUN echo hello $WHO > /greeting\nCMD cat /greeting\n"
 
@@ -27,11 +31,12 @@ def context(tmp_path: Path, cli: Cli, busybox_tar: Path) -> Path:
 
 
 def test_build_tag_and_run(cli: Cli, context: Path, tmp_path: Path) -> None:
-    built = cli("build", "-t", "greeter", "--build-arg", "WHO=hydock", str(context))
+    built = cli("build", "-t", "greeter", "--build-arg", "WHO=hydock", "--build-arg", "UNUSED=1", str(context))
     assert built.returncode == 0, built.stderr
     out = built.stdout.decode()
     assert out.startswith("Sending build context to Docker daemon  ")
     assert "Step 1/5 : FROM busybox\n" in out and "Step 4/5 : RUN echo hello $WHO > /greeting\n" in out
+    assert "[Warning] One or more build-args [UNUSED] were not consumed\n" in out
     assert out.endswith("Successfully tagged greeter:latest\n")
     assert cli("run", "--rm", "greeter").stdout == b"hello hydock\n"
     listed = cli("run", "--rm", "greeter", "ls", "-A", "/ctx").stdout.decode().split()
@@ -101,3 +106,14 @@ def test_builder_prune(cli: Cli, context: Path) -> None:
     assert pruned.stdout.decode().splitlines()[-1].startswith("Total reclaimed space: ")
     again = cli("build", str(context))
     assert b"Using cache" not in again.stdout
+
+
+def test_a_new_daemon_clears_what_a_stopped_build_left(cli: Cli, root: Path) -> None:
+    store = Engine(root).store
+    stop_daemon(root)
+    leftover = MountedRoot(store, scratch_state("linux/amd64"))
+    (root / "builder" / "contexts" / "abandoned").mkdir(parents=True)
+    assert mounts_under(root / "builder")
+    assert cli("ps").returncode == 0, "the CLI starts a new daemon"
+    assert mounts_under(root / "builder") == []
+    assert not leftover.dir.exists() and not (root / "builder" / "contexts").exists()

@@ -17,18 +17,13 @@ import pytest
 from hydock import Engine
 from hydock.api_types import BuildOutput
 from hydock.errors import BuildError
-from tests.integration.build_support import build, run
+from tests.integration.build_support import build, run, write_files
 
 
 @pytest.fixture
 def context(tmp_path: Path) -> Path:
-    path = tmp_path / "context"
-    (path / "dir" / "sub").mkdir(parents=True)
-    (path / "dir" / "a.txt").write_text("a\n")
-    (path / "dir" / "sub" / "b.txt").write_text("b\n")
-    (path / "one.txt").write_text("one\n")
-    (path / "two.md").write_text("two\n")
-    (path / "script.sh").write_text("#!/bin/sh\necho script\n")
+    files = {"dir/a.txt": "a\n", "dir/sub/b.txt": "b\n", "one.txt": "one\n", "two.md": "two\n"}
+    path = write_files(tmp_path / "context", {**files, "script.sh": "#!/bin/sh\necho script\n"})
     (path / "script.sh").chmod(0o755)
     return path
 

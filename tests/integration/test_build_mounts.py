@@ -10,17 +10,13 @@ from pathlib import Path
 import pytest
 
 from hydock import Engine
-from tests.integration.build_support import build, layer_members, run
+from tests.integration.build_support import build, layer_members, run, write_files
 from tests.integration.conftest import Cli
 
 
 @pytest.fixture
 def context(tmp_path: Path) -> Path:
-    path = tmp_path / "context"
-    (path / "dir" / "sub").mkdir(parents=True)
-    (path / "dir" / "a.txt").write_text("a\n")
-    (path / "dir" / "sub" / "b.txt").write_text("b\n")
-    return path
+    return write_files(tmp_path / "context", {"dir/a.txt": "a\n", "dir/sub/b.txt": "b\n"})
 
 
 def test_secrets_are_readable_in_run_and_in_no_layer(engine: Engine, image: str, context: Path) -> None:
@@ -54,9 +50,14 @@ RUN --mount=type=bind,source=dir,target=/ctx cat /ctx/a.txt /ctx/sub/b.txt > /bo
 RUN --mount=type=bind,from=data,source=/data,target=/mnt cat /mnt/value > /from-stage
 RUN --mount=type=bind,source=dir,target=/ctx,rw touch /ctx/scribble && test ! -e /ctx/scribble-gone
 RUN --mount=type=tmpfs,target=/scratch,size=1m sh -c 'echo temp > /scratch/t && mount | grep -c " /scratch " > /tmpfs'
+RUN <<EOF
+#!/bin/sh
+echo "a script, run as a file: $0" > /script
+EOF
 """
     built = build(engine, context, dockerfile)
-    assert run(engine, built.image_id, "cat /count /bound /from-stage /tmpfs") == "1\na\nb\nfrom-stage\n1\n"
+    out = run(engine, built.image_id, "cat /count /bound /from-stage /tmpfs /script; test -e /dev/pipes || echo ok")
+    assert out == "1\na\nb\nfrom-stage\n1\na script, run as a file: /dev/pipes/EOF\nok\n"
     assert not (context / "dir" / "scribble").exists(), "a writable bind throws its writes away"
     rerun = build(engine, context, dockerfile.replace("wc -l", "wc -l "), no_cache=True)
     assert run(engine, rerun.image_id, "cat /count") == "2\n", "a cache mount keeps its files between builds"

@@ -93,6 +93,7 @@ def build_app(
     app["exec_service"] = ExecService(engine.container_service)
     app["dns"] = EmbeddedDNS(engine.container_service.networking.store)
     routes_distribution.register(app, engine.store, registries or Registries(RegistrySettings()), max_downloads)
+    routes_build.register(app, engine)
     tables = (
         routes_system,
         routes_containers,

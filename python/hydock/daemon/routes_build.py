@@ -9,6 +9,7 @@ import shutil
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import msgspec
 from aiohttp import web
@@ -20,6 +21,7 @@ from hydock.daemon.params import filters, json_response, query_bool
 from hydock.daemon.routes_distribution import stream_messages
 from hydock.dockerfile.builder import Builder, BuildOptions
 from hydock.dockerfile.builder.cache import BuildCache
+from hydock.dockerfile.builder.rootfs import clear_leftovers
 from hydock.engine import Engine
 from hydock.errors import InvalidArgument
 from hydock.platforms import host_architecture
@@ -31,20 +33,17 @@ from hydock.store.layers import extract_tar
 from hydock.store.reference import parse_reference
 
 routes = web.RouteTableDef()
+T = TypeVar("T")
 SECRETS_HEADER = "X-Build-Secrets"
 _NETWORKS = {"": "", "default": "", "bridge": "", "host": "host", "none": "none"}
 _COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
 
 
-def _json_query(request: web.Request, key: str, kind: type) -> object:
-    raw = request.query.get(key)
-    if not raw:
-        return kind()
+def _json_query(request: web.Request, key: str, kind: type[T], empty: str) -> T:
+    """A query parameter holding JSON (buildargs, labels, outputs); `empty` when absent."""
     try:
-        return msgspec.json.decode(raw, type=kind)
-    except msgspec.DecodeError as exc:
-        raise InvalidArgument(f"invalid {key}: {exc}") from None
-    except msgspec.ValidationError as exc:
+        return msgspec.json.decode(request.query.get(key) or empty, type=kind)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise InvalidArgument(f"invalid {key}: {exc}") from None
 
 
@@ -58,8 +57,7 @@ def build_options(request: web.Request) -> BuildOptions:
     network = query.get("networkmode", "")
     if network not in _NETWORKS:
         raise InvalidArgument(f"network mode {network!r} is not supported for builds: use host or none")
-    build_args = _json_query(request, "buildargs", dict[str, str | None])
-    assert isinstance(build_args, dict)
+    build_args = _json_query(request, "buildargs", dict[str, str | None], "{}")
     secrets_given = _secrets(request.headers.get(SECRETS_HEADER, ""))
     return BuildOptions(
         dockerfile=query.get("dockerfile", ""),
@@ -68,13 +66,13 @@ def build_options(request: web.Request) -> BuildOptions:
         target=query.get("target", ""),
         no_cache=query_bool(request, "nocache"),
         pull=query_bool(request, "pull"),
-        labels=_json_query(request, "labels", dict[str, str]),  # type: ignore[arg-type]
+        labels=_json_query(request, "labels", dict[str, str], "{}"),
         platform=query.get("platform", ""),
         network=_NETWORKS[network],
         quiet=query_bool(request, "q"),
         step_events=query_bool(request, "stepevents"),
         secrets={secret.id: secret.data for secret in secrets_given},
-        outputs=_json_query(request, "outputs", list[BuildOutput]),  # type: ignore[arg-type]
+        outputs=_json_query(request, "outputs", list[BuildOutput], "[]"),
     )
 
 
@@ -131,6 +129,15 @@ async def build(request: web.Request) -> web.StreamResponse:
         cancelled.set()
         await asyncio.gather(*running, return_exceptions=True)
         await run_blocking(shutil.rmtree, context, True)
+
+
+def register(app: web.Application, engine: Engine) -> None:
+    """A daemon starting on a root clears what builds an earlier one did not finish left there."""
+
+    async def clear(app: web.Application) -> None:
+        await run_blocking(clear_leftovers, engine.store)
+
+    app.on_startup.append(clear)
 
 
 def _tar_end(first: bytes) -> bytes:

@@ -23,7 +23,7 @@ from hydock.dockerfile.builder.stages import dependencies, named_stage, run_stag
 from hydock.dockerfile.builder.state import BuildState
 from hydock.dockerfile.builder.step_context import SourceRef, StepContext
 from hydock.dockerfile.dockerignore import load_matcher
-from hydock.dockerfile.evaluate import SCRATCH, EvaluatedStage, Evaluation
+from hydock.dockerfile.evaluate import SCRATCH, EvaluatedStage, Evaluation, platform_args
 from hydock.engine.containers import ContainerService
 from hydock.engine.images import ImageService
 from hydock.errors import BuildError, NotFound
@@ -32,6 +32,12 @@ from hydock.store import Store
 from hydock.store.reference import parse_reference
 from hydock.timeutil import now_rfc3339
 
+# Build args Docker takes without an ARG (proxies), and the one that sets the build's times.
+ALWAYS_ALLOWED_ARGS = frozenset(
+    {f"{name}_PROXY" for name in ("HTTP", "HTTPS", "FTP", "NO", "ALL")}
+    | {f"{name}_proxy" for name in ("http", "https", "ftp", "no", "all")}
+    | {"SOURCE_DATE_EPOCH"}
+)
 # RUN steps are on the default bridge unless told otherwise, as in Docker's classic builder.
 DEFAULT_NETWORK = "bridge"
 
@@ -69,6 +75,12 @@ class Builder:
         for tag in tags:
             self.images.tag(image_id, str(tag))
         write_outputs(self.images, image_id, state, options.outputs, source_date_epoch(options))
+        if run.unused_args and not options.quiet:
+            report(
+                JSONMessage(
+                    stream=f"[Warning] One or more build-args [{' '.join(run.unused_args)}] were not consumed\n"
+                )
+            )
         report(JSONMessage(aux={"ID": BuildResult(image_id).id}))
         if options.quiet:
             report(JSONMessage(stream=image_id + "\n"))
@@ -77,6 +89,17 @@ class Builder:
         for tag in tags:
             report(JSONMessage(stream=f"Successfully tagged {tag.familiar()}\n"))
         return image_id
+
+
+def _unused_args(dockerfile: nodes.Dockerfile, evaluation: Evaluation, given: dict[str, str]) -> list[str]:
+    """The --build-arg names no ARG of the build declares (Docker warns of them), the always-allowed aside."""
+    declared = {definition.key for arg in dockerfile.meta_args for definition in arg.args}
+    for stage in evaluation.stages:
+        for step in stage.steps:
+            if isinstance(step.instruction, nodes.Arg):
+                declared.update(definition.key for definition in step.instruction.args)
+    allowed = declared | ALWAYS_ALLOWED_ARGS | platform_args("", "", "").keys()
+    return sorted(name for name in given if name not in allowed)
 
 
 class _BuildRun:
@@ -121,6 +144,7 @@ class _BuildRun:
             dockerfile = splice_triggers(dockerfile, triggers)
             evaluation = self._evaluate(dockerfile)
         self.dockerfile = dockerfile
+        self.unused_args = _unused_args(dockerfile, evaluation, self.options.build_args)
         self.stages = {stage.stage.index: stage for stage in evaluation.stages}
         self.triggers = {index: len(found) for index, found in triggers.items()}
         self.first_numbers: dict[int, int] = {}

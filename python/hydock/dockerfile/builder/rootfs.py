@@ -14,6 +14,25 @@ from hydock.runtime import native
 from hydock.store import Store
 
 
+def clear_leftovers(store: Store) -> None:
+    """What builds stopped half way (their daemon killed) left: mounts and scratch directories. Only for when no
+    build runs on the root, as when its daemon starts."""
+    builder = store.root / "builder"
+    for scratch in (builder / "tmp", builder / "contexts"):
+        for target in sorted(_mounts_below(scratch), reverse=True):
+            native.unmount(target)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _mounts_below(directory: Path) -> list[Path]:
+    prefix = f"{directory}/"
+    with open("/proc/self/mountinfo") as table:
+        points = [line.split()[4] for line in table]
+    # mountinfo escapes spaces, tabs, newlines and backslashes as octal.
+    decoded = [point.encode().decode("unicode_escape") for point in points]
+    return [Path(point) for point in decoded if point.startswith(prefix)]
+
+
 def lower_dirs(store: Store, state: BuildState) -> list[Path]:
     """The state's layers as overlayfs lower dirs, top-most first."""
     return [store.layers.lower_path(store.layers.get(chain)) for chain in reversed(state.chains())]
