@@ -229,3 +229,12 @@ def test_anonymous_volumes_of_failed_creates_are_not_left_behind(cli: Cli, image
     result = cli("create", "--mount", "type=volume,dst=/first", "--mount", bad, image, "true")
     assert result.returncode == 125 and b'invalid option: "bogus"' in result.stderr
     assert _ok(cli("volume", "ls", "-q")) == ""
+
+
+def test_build_steps_under_a_volume_leave_no_volume_behind(cli: Cli, image: str, tmp_path: Path) -> None:
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text("FROM busybox\nVOLUME /data\nRUN echo built > /data/x && echo kept > /kept\n")
+    _ok(cli("build", "-q", "-t", "withvolume:built", str(context)))
+    assert _ok(cli("volume", "ls", "-q")) == ""
+    assert _ok(cli("run", "--rm", "withvolume:built", "cat", "/kept")) == "kept\n"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import logging
 import os
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from aiohttp import web
 
 from hydock.api_storage import PATH_STAT_HEADER, PathStat
 from hydock.daemon.blocking import run_blocking
+from hydock.daemon.body_pipe import pipe_body
 from hydock.daemon.lifecycle import attributes_of
 from hydock.daemon.params import json_response, query_bool
 from hydock.engine import Engine
@@ -61,39 +61,18 @@ async def get_archive(request: web.Request) -> web.StreamResponse:
 @routes.put("/containers/{id}/archive")
 async def put_archive(request: web.Request) -> web.Response:
     files, name, path = _files(request), request.match_info["id"], _path(request)
-    body = io.BufferedReader(_BodyReader(request, asyncio.get_running_loop()), _CHUNK)
-    await run_blocking(
-        files.put_archive,
-        name,
-        path,
-        body,
-        copy_uid_gid=query_bool(request, "copyUIDGID"),
-        no_overwrite_dir_non_dir=query_bool(request, "noOverwriteDirNonDir"),
-    )
+    copy_uid_gid = query_bool(request, "copyUIDGID")
+    no_overwrite = query_bool(request, "noOverwriteDirNonDir")
+
+    def unpack(read_fd: int) -> None:
+        # Closing the read end once done tells the writer, maybe waiting on a full pipe, to stop.
+        with open(read_fd, "rb") as source:
+            files.put_archive(name, path, source, copy_uid_gid=copy_uid_gid, no_overwrite_dir_non_dir=no_overwrite)
+
+    await (await pipe_body(request, unpack))
     record = await run_blocking(request.app["engine"].container_service.inspect, name)
     request.app["events"].emit("container", "extract-to-dir", record.id, attributes_of(record))
     return web.Response(status=200)
-
-
-class _BodyReader(io.RawIOBase):
-    """The request body as a blocking file for a worker thread: each read waits for the event loop to hand over what
-    has arrived, so the tar is unpacked as it comes."""
-
-    def __init__(self, request: web.Request, loop: asyncio.AbstractEventLoop) -> None:
-        self._content = request.content
-        self._loop = loop
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if not self._pending:
-            self._pending = asyncio.run_coroutine_threadsafe(self._content.readany(), self._loop).result()
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
 
 
 @routes.get("/containers/{id}/export")

@@ -109,7 +109,8 @@ def execute_run(step: Step, state: BuildState, ctx: StepContext) -> CommittedLay
             upper = record.graph_driver.data["UpperDir"]
             return commit_layer(ctx.store, Path(upper), state.top_chain, mtime=ctx.epoch)
         finally:
-            ctx.containers.remove(record.id, force=True)
+            # As Docker's classic builder: the step's anonymous volumes (of VOLUMEs above it) go with it.
+            ctx.containers.remove(record.id, force=True, volumes=True)
     finally:
         mounts.close()
         shutil.rmtree(stubs, ignore_errors=True)
