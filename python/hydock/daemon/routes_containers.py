@@ -46,6 +46,7 @@ from hydock.runtime.native import ExitStatus
 from hydock.timeutil import parse_rfc3339
 
 routes = web.RouteTableDef()
+KILL_WAIT = 10.0
 
 
 def _engine(request: web.Request) -> Engine:
@@ -297,8 +298,17 @@ async def kill(request: web.Request) -> web.Response:
     service = _engine(request).container_service
     record = await run_blocking(service.inspect, request.match_info["id"])
     signal = request.query.get("signal") or "KILL"
+    # As dockerd: a SIGKILL is answered once the container has stopped (a while at most), so what the client
+    # asks next sees it exited; other signals are only sent.
+    killing = signal.upper().removeprefix("SIG") in ("KILL", "9") and record.state.running
+    exited = _lifecycle(request).next_exit(record.id) if killing else None
     await run_blocking(service.kill, record.id, signal)
     request.app["events"].emit("container", "kill", record.id, {**attributes_of(record), "signal": signal})
+    if exited is not None:
+        try:
+            await asyncio.wait_for(exited, KILL_WAIT)
+        except TimeoutError:
+            pass
     return web.Response(status=204)
 
 
