@@ -4,6 +4,7 @@ and the window size sent at the start and on every SIGWINCH."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -111,7 +112,9 @@ def raw_terminal(enabled: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        termios.tcsetattr(STDIN, termios.TCSADRAIN, saved)
+        # A terminal that hung up (its window closed) has no mode left to restore.
+        with contextlib.suppress(termios.error):
+            termios.tcsetattr(STDIN, termios.TCSADRAIN, saved)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
 
