@@ -112,8 +112,27 @@ def test_a_new_daemon_clears_what_a_stopped_build_left(cli: Cli, root: Path) -> 
     store = Engine(root).store
     stop_daemon(root)
     leftover = MountedRoot(store, scratch_state("linux/amd64"))
-    (root / "builder" / "contexts" / "abandoned").mkdir(parents=True)
+    contexts = root / "builder" / "contexts"
+    (contexts / "unpacking-1234").mkdir(parents=True)
+    (contexts / "incoming-5678").write_bytes(b"half a tar")
     assert mounts_under(root / "builder")
     assert cli("ps").returncode == 0, "the CLI starts a new daemon"
     assert mounts_under(root / "builder") == []
-    assert not leftover.dir.exists() and not (root / "builder" / "contexts").exists()
+    assert not leftover.dir.exists() and list(contexts.iterdir()) == []
+
+
+def test_a_context_sent_again_is_not_unpacked_again(cli: Cli, context: Path, root: Path) -> None:
+    contexts = root / "builder" / "contexts"
+
+    def kept() -> dict[str, int]:
+        return {path.name: path.stat().st_ino for path in contexts.iterdir() if len(path.name) == 64}
+
+    assert cli("build", "-q", str(context)).returncode == 0
+    first = kept()
+    assert len(first) == 1 and (contexts / f"{next(iter(first))}.digests.json").exists()
+    assert cli("build", "-q", str(context)).returncode == 0
+    assert kept() == first, "the same directory, not unpacked again"
+    for round_number in range(4):
+        (context / "kept.txt").write_text(f"round {round_number}\n")
+        assert cli("build", "-q", str(context)).returncode == 0
+    assert len(kept()) == 3 and not set(first) & set(kept()), "the most recently used three are kept"

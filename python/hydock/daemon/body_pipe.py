@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TypeVar
 
 from aiohttp import web
@@ -16,25 +16,14 @@ T = TypeVar("T")
 CHUNK = 1 << 20
 
 
-async def pipe_body(
-    request: web.Request, consume: Callable[[int], T], trailer: Callable[[bytes], bytes] | None = None
-) -> asyncio.Future[T]:
-    """Runs `consume(read_fd)` on a worker thread (it owns the fd) while the body, then what `trailer` gives for
-    the body's first chunk, is written to the pipe; once the whole body is taken, the future of what `consume`
-    returns or raises. If it stops reading early, the rest of the body is taken unread."""
+async def pipe_body(request: web.Request, consume: Callable[[int], T]) -> asyncio.Future[T]:
+    """Runs `consume(read_fd)` on a worker thread (it owns the fd) while the body is written to the pipe; once the
+    whole body is taken, the future of what `consume` returns or raises. If it stops reading early, the rest of
+    the body is taken unread."""
     read_fd, write_fd = os.pipe()
     consuming = asyncio.ensure_future(run_blocking(consume, read_fd))
-
-    async def chunks() -> AsyncIterator[bytes]:
-        first = None
-        async for chunk in request.content.iter_chunked(CHUNK):
-            first = chunk if first is None else first
-            yield chunk
-        if trailer is not None:
-            yield trailer(first or b"")
-
     try:
-        async for chunk in chunks():
+        async for chunk in request.content.iter_chunked(CHUNK):
             if write_fd < 0:
                 continue
             try:

@@ -4,8 +4,7 @@ context tar as the body, the flags as query parameters, the progress as JSON lin
 from __future__ import annotations
 
 import asyncio
-import secrets
-import shutil
+import hashlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,11 +15,11 @@ from aiohttp import web
 
 from hydock.api_types import BuildCachePruneResponse, BuildOutput, BuildSecret, JSONMessage
 from hydock.daemon.blocking import run_blocking
-from hydock.daemon.body_pipe import pipe_body
 from hydock.daemon.params import filters, json_response, query_bool
 from hydock.daemon.routes_distribution import stream_messages
 from hydock.dockerfile.builder import Builder, BuildOptions
 from hydock.dockerfile.builder.cache import BuildCache
+from hydock.dockerfile.builder.contexts import ContextStore
 from hydock.dockerfile.builder.rootfs import clear_leftovers
 from hydock.engine import Engine
 from hydock.errors import InvalidArgument
@@ -29,7 +28,6 @@ from hydock.registry.auth import AuthConfig, decode_registry_config
 from hydock.registry.credentials import registry_domain
 from hydock.registry.manifests import PlatformSpec, parse_platform
 from hydock.registry.pull import Puller
-from hydock.store.layers import extract_tar
 from hydock.store.reference import parse_reference
 
 routes = web.RouteTableDef()
@@ -37,6 +35,7 @@ T = TypeVar("T")
 SECRETS_HEADER = "X-Build-Secrets"
 _NETWORKS = {"": "", "default": "", "bridge": "", "host": "host", "none": "none"}
 _COMPRESSED = (b"\x1f\x8b", b"\x28\xb5\x2f\xfd")
+BODY_CHUNK = 1 << 20
 
 
 def _json_query(request: web.Request, key: str, kind: type[T], empty: str) -> T:
@@ -106,29 +105,51 @@ async def build(request: web.Request) -> web.StreamResponse:
     engine: Engine = request.app["engine"]
     loop = asyncio.get_running_loop()
     builder = Builder(engine.store, engine.image_service, engine.container_service, _puller(request, loop))
-    context = engine.root / "builder" / "contexts" / secrets.token_hex(8)
-    context.mkdir(parents=True)
+    contexts = ContextStore(engine.store)
+    tar, digest = await _receive(request, contexts)
     cancelled = threading.Event()
     running: list[asyncio.Future[str]] = []
+
+    def build_in(report: Callable[[JSONMessage], None]) -> str:
+        with contexts.unpacked(tar, digest) as context:
+            return builder.build(context.path, options, report, cancelled, memo=context.memo)
+
+    async def work(report: Callable[[JSONMessage], None]) -> None:
+        def threadsafe(message: JSONMessage) -> None:
+            loop.call_soon_threadsafe(report, message)
+
+        running.append(asyncio.ensure_future(run_blocking(build_in, threadsafe)))
+        image_id = await asyncio.shield(running[0])
+        for tag in options.tags:
+            name = parse_reference(tag).with_default_tag().familiar()
+            request.app["events"].emit("image", "tag", image_id, {"name": name})
+
     try:
-        await (await pipe_body(request, lambda read_fd: _extract(read_fd, context), _tar_end))
-
-        async def work(report: Callable[[JSONMessage], None]) -> None:
-            def threadsafe(message: JSONMessage) -> None:
-                loop.call_soon_threadsafe(report, message)
-
-            running.append(asyncio.ensure_future(run_blocking(builder.build, context, options, threadsafe, cancelled)))
-            image_id = await asyncio.shield(running[0])
-            for tag in options.tags:
-                name = parse_reference(tag).with_default_tag().familiar()
-                request.app["events"].emit("image", "tag", image_id, {"name": name})
-
         return await stream_messages(request, work)
     finally:
-        # A client gone mid-build stops it; the context goes once the build no longer reads it.
+        # A client gone mid-build stops it (and it lets go of its context).
         cancelled.set()
         await asyncio.gather(*running, return_exceptions=True)
-        await run_blocking(shutil.rmtree, context, True)
+        tar.unlink(missing_ok=True)
+
+
+async def _receive(request: web.Request, contexts: ContextStore) -> tuple[Path, str]:
+    """The body (the context tar) in a file, and its sha256: the same context sent again is not unpacked again."""
+    tar, out = contexts.incoming()
+    digest = hashlib.sha256()
+    first = None
+    try:
+        async for chunk in request.content.iter_chunked(BODY_CHUNK):
+            first = chunk if first is None else first
+            digest.update(chunk)
+            await run_blocking(out.write, chunk)
+        out.write(_tar_end(first or b""))
+    except BaseException:
+        tar.unlink(missing_ok=True)
+        raise
+    finally:
+        out.close()
+    return tar, digest.hexdigest()
 
 
 def register(app: web.Application, engine: Engine) -> None:
@@ -143,13 +164,9 @@ def register(app: web.Application, engine: Engine) -> None:
 def _tar_end(first: bytes) -> bytes:
     """The docker CLI closes its pipe before its tar writer when it adds a Dockerfile from stdin, so a plain tar
     may come without its last padding and end blocks (dockerd reads it anyway): zeros after it complete it, and
-    after a whole tar they are read as the nothing they are. A compressed context is left as it is."""
+    after a whole tar they are read as the nothing they are. A compressed context is left as it is. (Not part of
+    the context's digest: the same tar gives the same context.)"""
     return b"" if first.startswith(_COMPRESSED) else bytes(3 * 512)
-
-
-def _extract(read_fd: int, context: Path) -> None:
-    with open(read_fd, "rb") as body:
-        extract_tar(body.fileno(), context)
 
 
 @routes.post("/build/prune")

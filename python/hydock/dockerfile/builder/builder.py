@@ -59,16 +59,23 @@ class Builder:
         self.cache = BuildCache(store)
 
     def build(
-        self, context: Path, options: BuildOptions, report: Report = _ignore, cancelled: threading.Event | None = None
+        self,
+        context: Path,
+        options: BuildOptions,
+        report: Report = _ignore,
+        cancelled: threading.Event | None = None,
+        *,
+        memo: dict[str, str] | None = None,
     ) -> str:
         """Builds the image the Dockerfile in `context` describes; its ID. Progress goes to `report` as Docker's
-        JSON messages; setting `cancelled` stops the build (a running RUN is killed)."""
+        JSON messages; setting `cancelled` stops the build (a running RUN is killed). `memo` holds digests of
+        context files taken by earlier builds, for a context that never changes (a received one)."""
         check_outputs(options.outputs)
         tags = [parse_reference(tag).with_default_tag() for tag in options.tags]
         scratch = self.store.root / "builder" / "tmp" / f"build-{secrets.token_hex(8)}"
         scratch.mkdir(parents=True)
         try:
-            run = _BuildRun(self, context, options, report, cancelled or threading.Event(), scratch)
+            run = _BuildRun(self, context, options, report, cancelled or threading.Event(), scratch, memo)
             image_id, state = run.build()
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -113,8 +120,10 @@ class _BuildRun:
         report: Report,
         cancelled: threading.Event,
         scratch: Path,
+        memo: dict[str, str] | None,
     ) -> None:
         self.builder = builder
+        self.memo = memo
         self.context = context
         self.options = options
         self.report = report
@@ -137,7 +146,7 @@ class _BuildRun:
     def build(self) -> tuple[str, BuildState]:
         path, name = self._dockerfile_path()
         dockerfile = parse(path.read_text(errors="replace"), name)
-        self.tree = SourceTree(self.context, load_matcher(self.context, path), owned=False)
+        self.tree = SourceTree(self.context, load_matcher(self.context, path), owned=False, memo=self.memo)
         evaluation = self._evaluate(dockerfile)
         triggers = stage_triggers(dockerfile, evaluation, self.bases)
         if triggers:

@@ -15,13 +15,19 @@ from hydock.store import Store
 
 
 def clear_leftovers(store: Store) -> None:
-    """What builds stopped half way (their daemon killed) left: mounts and scratch directories. Only for when no
-    build runs on the root, as when its daemon starts."""
-    builder = store.root / "builder"
-    for scratch in (builder / "tmp", builder / "contexts"):
-        for target in sorted(_mounts_below(scratch), reverse=True):
-            native.unmount(target)
-        shutil.rmtree(scratch, ignore_errors=True)
+    """What builds stopped half way (their daemon killed) left: mounts, scratch directories, contexts being
+    received or unpacked. Only for when no build runs on the root, as when its daemon starts."""
+    scratch = store.root / "builder" / "tmp"
+    for target in sorted(_mounts_below(scratch), reverse=True):
+        native.unmount(target)
+    shutil.rmtree(scratch, ignore_errors=True)
+    contexts = store.root / "builder" / "contexts"
+    for transient in ("incoming-*", "unpacking-*"):
+        for path in contexts.glob(transient):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
 
 
 def _mounts_below(directory: Path) -> list[Path]:

@@ -50,11 +50,21 @@ def mount_inputs(run: nodes.Run, ctx: StepContext) -> list[str]:
             if mount.from_:
                 inputs.append(f"bind\0{mount.from_}\0{ctx.from_source(mount.from_).key}\0{mount.source}")
             else:
-                entries = ctx.context.entries(ctx.context.match(mount.source or ".", instruction="RUN")[0])
-                inputs.append(f"bind\0{mount.source}\0{ctx.context.digest(entries)}")
+                inputs.append(f"bind\0{mount.source}\0{_context_digest(ctx, mount.source or '.')}")
         elif mount.type == "ssh":
             raise BuildError("RUN --mount=type=ssh is not supported: no SSH agent is forwarded to builds")
     return inputs
+
+
+def _context_digest(ctx: StepContext, source: str) -> str:
+    """What a bind of `source` from the context mounts, hashed (remembered when the context never changes)."""
+    memo, memo_key = ctx.context.memo, f"bind\0{source}"
+    if memo is not None and memo_key in memo:
+        return memo[memo_key]
+    digest = ctx.context.digest(ctx.context.entries(ctx.context.match(source, instruction="RUN")[0]))
+    if memo is not None:
+        memo[memo_key] = digest
+    return digest
 
 
 class PreparedMounts:

@@ -75,11 +75,21 @@ class SourceTree:
     """A directory sources are taken from. Files of the build context become root's when copied (`owned` False);
     those of a stage or image keep their owners, which then count in their hash."""
 
-    def __init__(self, root: Path, ignore: IgnoreMatcher | None = None, *, owned: bool, name: str = "") -> None:
+    def __init__(
+        self,
+        root: Path,
+        ignore: IgnoreMatcher | None = None,
+        *,
+        owned: bool,
+        name: str = "",
+        memo: dict[str, str] | None = None,
+    ) -> None:
         self.root = root
         self.ignore = ignore if ignore is not None and ignore.patterns else None
         self.owned = owned
         self.name = name or "build context"
+        self.memo = memo
+        """Digests already taken in this tree, for a tree that never changes (a received context)."""
 
     def _ignored(self, path: str) -> bool:
         return self.ignore is not None and bool(path) and self.ignore.excluded(path)

@@ -7,11 +7,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
 
+import msgspec
+
 from hydock.dockerfile import nodes
 from hydock.dockerfile.builder.cache import StepInput, step_key
 from hydock.dockerfile.builder.config_steps import StageFlags, apply_metadata, nop_change, workdir_path
 from hydock.dockerfile.builder.copy_files import ROOT, Owner, Placement, RootWriter
 from hydock.dockerfile.builder.copy_step import CopyPlan, destination, parse_chmod, plan_copy, run_copy
+from hydock.dockerfile.builder.fetch import is_git, is_url
 from hydock.dockerfile.builder.progress import StageProgress
 from hydock.dockerfile.builder.rootfs import MountedRoot
 from hydock.dockerfile.builder.run_step import execute_run, run_command, run_history
@@ -143,9 +146,26 @@ class StageBuild:
                 tree = SourceTree(view.path, owned=True, name=f"stage {from_name}")
                 plan = plan_copy(instruction, tree, self.ctx.scratch)
                 return self._copy_planned(instruction, plan, state, key, owned=True)
+        digest, made = self._context_digest(instruction)
+        key = step_key(parent, StepInput(instruction, inputs=(digest,)))
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        plan = made or plan_copy(instruction, self.ctx.context, self.ctx.scratch)
+        return self._copy_planned(instruction, plan, state, key, owned=False)
+
+    def _context_digest(self, instruction: nodes.Copy | nodes.Add) -> tuple[str, CopyPlan | None]:
+        """The digest of what the instruction copies from the context, and the plan when one had to be made: a
+        context that never changes remembers its digests (not for URLs, whose content may change)."""
+        remote = any(is_url(source) or is_git(source) for source in instruction.sources)
+        memo = None if remote else self.ctx.context.memo
+        memo_key = _memo_key(instruction)
+        if memo is not None and memo_key in memo:
+            return memo[memo_key], None
         plan = plan_copy(instruction, self.ctx.context, self.ctx.scratch)
-        key = step_key(parent, StepInput(instruction, inputs=(plan.digest,)))
-        return self._cached(key) or self._copy_planned(instruction, plan, state, key, owned=False)
+        if memo is not None:
+            memo[memo_key] = plan.digest
+        return plan.digest, plan
 
     def _copy_planned(
         self, instruction: nodes.Copy | nodes.Add, plan: CopyPlan, state: BuildState, key: str, *, owned: bool
@@ -159,6 +179,11 @@ class StageBuild:
             run_copy(instruction, plan, root.path, dest, placement, self.ctx.scratch)
             layer = root.commit(self.ctx.epoch)
         return self._finish(key, state, config, comment, layer)
+
+
+def _memo_key(instruction: nodes.Copy | nodes.Add) -> str:
+    inline = [(source.path, source.data) for source in instruction.inline_sources]
+    return msgspec.json.encode([instruction.name, instruction.sources, instruction.excludes, inline]).decode()
 
 
 def _owner(chown: str, root: Path) -> Owner:
