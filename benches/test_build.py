@@ -100,10 +100,11 @@ def docker_builds(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -
         return
     _run(["docker", "import", str(busybox_tar), DOCKER_BASE])
     context = _context(tmp_path_factory.mktemp("bench-build-docker"), DOCKER_BASE)
-    # The machine's dockerd has no working bridge; RUN steps use the host's network, as hydock's do.
+    # This machine's dockerd has no working bridge, so its RUN steps use the host's network; hydock's keep the
+    # default bridge (docker is spared setting up one per step).
     argv = ["docker", "build", "--network", "host", "-q", "-t", DOCKER_TAG]
     yield Builds(argv, context, {**os.environ, "DOCKER_BUILDKIT": "0"})
-    subprocess.run(["docker", "rmi", "-f", DOCKER_TAG], capture_output=True)
+    subprocess.run(["docker", "rmi", "-f", DOCKER_TAG, DOCKER_BASE], capture_output=True)
 
 
 def _builds(request: pytest.FixtureRequest, who: str, kind: str) -> Builds | None:
