@@ -37,6 +37,13 @@ def publish(busybox_tar: Path, tmp_path: Path, destination: str, platforms: list
     skopeo_copy(f"oci:{layout}:latest", f"docker://{destination}", *all_platforms, *extra)
 
 
+def first_layer(name: str) -> str:
+    """The digest of the bottom layer of `name` in its registry, as skopeo reads the manifest."""
+    raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{name}"],
+                         capture_output=True, check=True).stdout  # fmt: skip
+    return json.loads(raw)["layers"][0]["digest"]
+
+
 def lines(result: subprocess.CompletedProcess[bytes]) -> list[str]:
     assert result.returncode == 0, result.stderr.decode()
     return result.stdout.decode().splitlines()
@@ -135,10 +142,7 @@ def test_dropped_connection_resumes_and_one_blob_is_fetched_once(
     proxy = FaultyProxy(registry.address)
     try:
         name = f"{proxy.address}/busybox"
-        manifest = json.loads(subprocess.run(
-            ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{name}:latest"], capture_output=True,
-            check=True).stdout)  # fmt: skip
-        layer = manifest["layers"][0]["digest"]
+        layer = first_layer(f"{name}:latest")
         proxy.drop_once.add(layer)
         pulls = [subprocess.Popen(cli.argv("pull", name), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
                  for _ in range(2)]  # fmt: skip
@@ -159,10 +163,7 @@ def test_corrupt_layer_is_refused_and_leaves_nothing(
     proxy = FaultyProxy(registry.address)
     try:
         name = f"{proxy.address}/busybox"
-        manifest = json.loads(subprocess.run(
-            ["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{name}:latest"], capture_output=True,
-            check=True).stdout)  # fmt: skip
-        proxy.corrupt.add(manifest["layers"][0]["digest"])
+        proxy.corrupt.add(first_layer(f"{name}:latest"))
         layers_before = sorted(p.name for p in (daemon.root / "layers").iterdir())
         images_before = lines(cli("images", "-q"))
         failed = cli("pull", name)

@@ -340,14 +340,20 @@ async def list_containers(request: web.Request) -> web.Response:
     records = [r for r in records if _matches(r, wanted)]
     if limit > 0:
         records = records[:limit]
-    sizes = await run_blocking(container_sizes, _engine(request), records) if query_bool(request, "size") else {}
+    sizes = await run_blocking(_sizes, _engine(request), records) if query_bool(request, "size") else {}
     now = time.time()
     return json_response([container_summary(r, now, sizes.get(r.id)) for r in records])
 
 
-def container_sizes(engine: Engine, records: list[ContainerRecord]) -> dict[str, tuple[int, int]]:
-    """Each container's SizeRw (its writable layer) and SizeRootFs (that plus its image's layers)."""
-    image_sizes = {summary.id: summary.size for summary in engine.image_service.summaries()}
+def _sizes(engine: Engine, records: list[ContainerRecord]) -> dict[str, tuple[int, int]]:
+    summaries = engine.image_service.summaries()
+    return container_sizes(engine, records, {summary.id: summary.size for summary in summaries})
+
+
+def container_sizes(
+    engine: Engine, records: list[ContainerRecord], image_sizes: dict[str, int]
+) -> dict[str, tuple[int, int]]:
+    """Each container's SizeRw (its writable layer) and SizeRootFs (that plus the size of its image)."""
     sizes = {}
     for record in records:
         size_rw = engine.container_service.size_rw(record.id)

@@ -195,11 +195,13 @@ def _disk_usage(engine: Engine) -> DiskUsage:
     per_image: dict[str, int] = {}
     for record in records:
         per_image[record.image] = per_image.get(record.image, 0) + 1
-    sizes = container_sizes(engine, records)
+    # One pass over the images serves both their rows and the containers' SizeRootFs.
+    images = engine.image_service.summaries(containers=per_image)
+    sizes = container_sizes(engine, records, {image.id: image.size for image in images})
     now = time.time()
     return DiskUsage(
         layers_size=engine.image_service.layers_size(),
-        images=engine.image_service.summaries(containers=per_image),
+        images=images,
         containers=[container_summary(record, now, sizes[record.id]) for record in records],
         volumes=engine.volume_service.disk_usage(),
         build_cache=[],
