@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # skopeo, umoci and docker-registry are the real registry peers the interop tests talk to;
-# debootstrap makes the Debian image the pull benchmark moves; tmux is the terminal of the -it tests.
-APT_PACKAGES=(busybox-static ca-certificates openssl nftables iptables skopeo umoci docker-registry debootstrap tmux)
+# debootstrap makes the Debian image the pull benchmark moves; tmux is the terminal of the -it tests;
+# docker-compose (1.29, on Debian's python3-docker) is the compose client the interop tests drive.
+APT_PACKAGES=(busybox-static ca-certificates openssl nftables iptables skopeo umoci docker-registry debootstrap tmux docker-compose)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")

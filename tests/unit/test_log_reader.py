@@ -149,3 +149,15 @@ def test_undecodable_lines_are_skipped(tmp_path: Path) -> None:
     fd = os.open(log, os.O_RDONLY)
     with LogCursor(log, fd) as cursor:
         assert texts(cursor.read_lines()) == ["a", "b"]
+
+
+def test_timestamps_lead_each_line_with_its_entry_time() -> None:
+    lines = [
+        b'{"log":"out\\n","stream":"stdout","time":"2024-01-02T03:04:05.000000100Z"}',
+        b'{"log":"err\\n","stream":"stderr","time":"2024-01-02T03:04:06.120000000Z"}',
+    ]
+    assert list(decode_entries(lines, {"stdout", "stderr"}, timestamps=True)) == [
+        ("stdout", b"2024-01-02T03:04:05.000000100Z out\n"),
+        ("stderr", b"2024-01-02T03:04:06.120000000Z err\n"),
+    ]
+    assert list(decode_entries(lines, {"stderr"})) == [("stderr", b"err\n")]

@@ -27,7 +27,7 @@ class Event(msgspec.Struct, rename=docker_name):
     time: int = msgspec.field(name="time")
     time_nano: int = msgspec.field(name="timeNano")
     # Pre-1.22 fields the docker CLI still reads for containers.
-    status: str = ""
+    status: str = msgspec.field(default="", name="status")
     id: str = msgspec.field(default="", name="id")
     from_: str = msgspec.field(default="", name="from")
 

@@ -32,7 +32,7 @@ from hydock.daemon.blocking import run_blocking
 from hydock.daemon.container_io import STDERR, STDOUT, frame, shim_output
 from hydock.daemon.hijack import RAW_STREAM, HijackedStream
 from hydock.daemon.lifecycle import Lifecycle, attributes_of
-from hydock.daemon.params import decode_body, filters, json_response, query_bool, query_int
+from hydock.daemon.params import decode_body, filters, json_response, matches_filters, query_bool, query_int
 from hydock.daemon.stats import stats_snapshot, stats_stream
 from hydock.detach_keys import DEFAULT_DETACH_KEYS, parse_detach_keys
 from hydock.engine import Engine
@@ -228,7 +228,12 @@ async def resize(request: web.Request) -> web.Response:
 
 
 async def follow_log(
-    service: ContainerService, container_id: str, cursor: LogCursor | None, *, tail: int | None
+    service: ContainerService,
+    container_id: str,
+    cursor: LogCursor | None,
+    *,
+    tail: int | None,
+    timestamps: bool = False,
 ) -> AsyncIterator[tuple[str, bytes]]:
     """Yields (stream, data) from the cursor on, the last `tail` lines first, then follows the log (across its
     rotations) until the container stops."""
@@ -239,7 +244,7 @@ async def follow_log(
         if tail is not None and tail >= 0:
             lines = lines[-tail:] if tail else []
         while True:
-            for entry in decode_entries(lines, {"stdout", "stderr"}):
+            for entry in decode_entries(lines, {"stdout", "stderr"}, timestamps=timestamps):
                 yield entry
             lines = await run_blocking(cursor.read_lines)
             if lines:
@@ -368,18 +373,8 @@ def _matches(record: ContainerRecord, wanted: dict[str, list[str]]) -> bool:
         "status": lambda v: record.state.status == v,
         "ancestor": lambda v: v in (record.config.image, record.image),
         "volume": lambda v: any(v in (point.name, point.source, point.destination) for point in record.mounts),
-        "label": lambda v: (
-            (v.partition("=")[0] in record.config.labels)
-            and (not v.partition("=")[1] or record.config.labels.get(v.partition("=")[0]) == v.partition("=")[2])
-        ),
     }
-    for key, values in wanted.items():
-        check = checks.get(key)
-        if check is None:
-            raise InvalidArgument(f"invalid filter '{key}'")
-        if not any(check(v) for v in values):
-            return False
-    return True
+    return matches_filters(wanted, checks, record.config.labels)
 
 
 def summary_ports(record: ContainerRecord) -> list[Port]:
@@ -436,17 +431,18 @@ async def logs(request: web.Request) -> web.StreamResponse:
         raise InvalidArgument("you must choose at least one stream")
     tail_text = request.query.get("tail", "all")
     tail = None if tail_text in ("all", "") else query_int(request, "tail")
+    timestamps = query_bool(request, "timestamps")
     response = web.StreamResponse(headers={"Content-Type": RAW_STREAM})
     # Reading starts before the headers go out, so that a container without a log gets its error status.
     if query_bool(request, "follow"):
         cursor = await run_blocking(service.open_log, container_id)
         await response.prepare(request)
-        async for stream, data in follow_log(service, container_id, cursor, tail=tail):
+        async for stream, data in follow_log(service, container_id, cursor, tail=tail, timestamps=timestamps):
             number = STDOUT if stream == "stdout" else STDERR
             if number in wanted:
                 await response.write(data if tty else frame(number, data))
     else:
-        entries = await run_blocking(lambda: list(service.logs(container_id, tail=tail)))
+        entries = await run_blocking(lambda: list(service.logs(container_id, tail=tail, timestamps=timestamps)))
         await response.prepare(request)
         for stream, data in entries:
             number = STDOUT if stream == "stdout" else STDERR

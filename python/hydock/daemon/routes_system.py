@@ -23,7 +23,7 @@ from hydock.api_types import (
 )
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.events import Event
-from hydock.daemon.params import filters, json_response
+from hydock.daemon.params import filters, json_response, matches_filters
 from hydock.daemon.routes_containers import container_sizes, container_summary
 from hydock.engine import Engine
 from hydock.errors import InvalidArgument, NotImplementedYet
@@ -141,19 +141,8 @@ def _event_matches(event: Event, wanted: dict[str, list[str]]) -> bool:
             event.type == "container" and (event.actor.i_d.startswith(v) or event.actor.attributes.get("name") == v)
         ),
         "image": lambda v: event.actor.attributes.get("image") == v or event.actor.attributes.get("name") == v,
-        "label": lambda v: (
-            event.actor.attributes.get(v.partition("=")[0]) == v.partition("=")[2]
-            if "=" in v
-            else v in event.actor.attributes
-        ),
     }
-    for key, values in wanted.items():
-        check = checks.get(key)
-        if check is None:
-            raise InvalidArgument(f"invalid filter '{key}'")
-        if not any(check(v) for v in values):
-            return False
-    return True
+    return matches_filters(wanted, checks, event.actor.attributes)
 
 
 @routes.get("/events")

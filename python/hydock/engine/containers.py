@@ -626,10 +626,17 @@ class ContainerService:
     # --- output -------------------------------------------------------------------------------
 
     def logs(
-        self, name: str, *, stdout: bool = True, stderr: bool = True, follow: bool = False, tail: int | None = None
+        self,
+        name: str,
+        *,
+        stdout: bool = True,
+        stderr: bool = True,
+        follow: bool = False,
+        tail: int | None = None,
+        timestamps: bool = False,
     ) -> Iterator[tuple[str, bytes]]:
         """(stream, data) pairs from the json-file log and its rotated files, oldest first; `tail` counts across
-        them. With `follow`, until the container stops."""
+        them. With `follow`, until the container stops; with `timestamps`, each line starts with its time."""
         container_id = self.resolve(name)
         path = self._path(container_id)
         wanted = {"stdout"} if stdout else set()
@@ -642,15 +649,15 @@ class ContainerService:
             lines = cursor.read_lines()
             if tail is not None and tail >= 0:
                 lines = lines[-tail:] if tail else []
-            yield from decode_entries(lines, wanted)
+            yield from decode_entries(lines, wanted, timestamps=timestamps)
             while follow:
                 lines = cursor.read_lines()
                 if lines:
-                    yield from decode_entries(lines, wanted)
+                    yield from decode_entries(lines, wanted, timestamps=timestamps)
                     continue
                 state = self._current_state(path)
                 if not state.running:
-                    yield from decode_entries(cursor.read_lines(), wanted)
+                    yield from decode_entries(cursor.read_lines(), wanted, timestamps=timestamps)
                     return
                 self._wait_process(state, 0.05)
 

@@ -12,8 +12,11 @@ import msgspec
 _entry_decoder = msgspec.json.Decoder(dict[str, str])
 
 
-def decode_entries(lines: Iterable[bytes], wanted: set[str]) -> Iterator[tuple[str, bytes]]:
-    """(stream, data) of each json-file line from one of the `wanted` streams."""
+def decode_entries(
+    lines: Iterable[bytes], wanted: set[str], *, timestamps: bool = False
+) -> Iterator[tuple[str, bytes]]:
+    """(stream, data) of each json-file line from one of the `wanted` streams; with `timestamps`, the data starts
+    with the entry's time and a space, as `docker logs -t` shows it (the shim writes Docker's fixed nine digits)."""
     for line in lines:
         try:
             entry = _entry_decoder.decode(line)
@@ -21,7 +24,8 @@ def decode_entries(lines: Iterable[bytes], wanted: set[str]) -> Iterator[tuple[s
             continue  # torn by a crash mid-write: the lines after it are still whole
         stream = entry.get("stream", "stdout")
         if stream in wanted:
-            yield stream, entry.get("log", "").encode()
+            data = entry.get("log", "")
+            yield stream, (f"{entry.get('time', '')} {data}" if timestamps else data).encode()
 
 
 class LogCursor:

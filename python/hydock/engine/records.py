@@ -188,3 +188,7 @@ class ImageInspect(msgspec.Struct, rename=docker_name):
     graph_driver: GraphDriver
     root_f_s: ImageRootFS
     metadata: dict[str, str]
+    # The legacy builder's container and its config; hydock keeps neither, and Docker's are empty too for images
+    # BuildKit built or `import` made. docker-compose 1.x reads ContainerConfig.Volumes when it recreates.
+    container: str = ""
+    container_config: StoreContainerConfig = msgspec.field(default_factory=StoreContainerConfig)
