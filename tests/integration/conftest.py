@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,22 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture
 def root(tmp_path: Path) -> Iterator[Path]:
     """A store root; at teardown every container in it is removed and nothing may be left behind."""
-    path = tmp_path / "root"
+    with scratch_root(tmp_path / "root") as path:
+        yield path
+
+
+@contextmanager
+def scratch_root(path: Path) -> Iterator[Path]:
+    """A new store root at `path`; afterwards its daemon is stopped, its containers, volumes and networking removed,
+    and nothing may be left behind."""
     path.mkdir()
-    yield path
+    try:
+        yield path
+    finally:
+        clean_up_root(path)
+
+
+def clean_up_root(path: Path) -> None:
     stop_daemon(path)
     engine = Engine(path)
     seen = {p.name for p in (path / "containers").iterdir() if len(p.name) == 64}

@@ -10,8 +10,8 @@ import pytest
 
 from hydock.api_network import PortBinding
 from hydock.errors import Conflict, InvalidArgument
+from hydock.network import claims, ipam, iptables, nftables, published
 from hydock.network import dns_message as dns
-from hydock.network import ipam, iptables, nftables, published
 from hydock.network.port_specs import checked_port_bindings, parse_expose, parse_publish, parse_publish_all
 from hydock.network.rules import BridgeRules, PublishedPort, Ruleset, root_tag
 from hydock.network.subnets import pick_subnet
@@ -151,3 +151,43 @@ def test_rules_render_for_nftables_and_iptables() -> None:
     assert "-A HYDOCK_TEST-FWD -i hy-int -j DROP" in restore
     assert root_tag("/var/lib/hydock", "/var/lib/hydock") == "hydock"
     assert root_tag("/tmp/x", "/var/lib/hydock").startswith("hydock_")
+
+
+def test_hydocks_own_tables_chains_and_locks_are_told_from_others() -> None:
+    tables = "table ip nat\ntable inet hydock\ntable inet hydock_0a1b2c3d\ntable inet hydockish\ntable ip hydock_1\n"
+    assert nftables.tags_in(tables) == {"hydock", "hydock_0a1b2c3d"}
+    listing = "\n".join(
+        [
+            "-P FORWARD DROP",
+            "-N HYDOCK_0A1B2C3D-FWD",
+            "-N DOCKER-USER",
+            "-A FORWARD -o hydock-1234abcd -m comment --comment hydock_1234abcd -j ACCEPT",
+            "-A FORWARD -o br0 -m comment --comment mine -j ACCEPT",
+            "-A HYDOCK_0A1B2C3D-FWD -i hy-x -j ACCEPT",
+        ]
+    )
+    assert iptables.tags_in(listing) == ({"hydock_1234abcd"}, {"hydock_0a1b2c3d"})
+    locks = "1: FLOCK  ADVISORY  WRITE 10 fe:00:1234 0 EOF\n1: -> FLOCK  ADVISORY  WRITE 11 fe:00:99 0 EOF\n"
+    assert claims.held_flocks(locks) == {"fe:00:1234"}
+
+
+class Holder:
+    """An engine's network service, as far as a claim cares."""
+
+
+def test_the_last_holder_of_a_roots_networks_takes_them_down(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(claims, "CLAIMS", tmp_path)
+    # Two claims on one file stand for two processes: flocks of separate opens exclude each other.
+    mine, theirs = claims.NetworkClaim("hydock_t", "/r"), claims.NetworkClaim("hydock_t", "/r")
+    first, second, other = Holder(), Holder(), Holder()
+    mine.take(first)
+    mine.take(second)
+    theirs.take(other)
+    assert (tmp_path / "hydock_t").read_text() == "/r"
+    with mine.released(first) as alone:
+        assert not alone and mine.held  # the process still has a holder
+    with mine.released(second) as alone:
+        assert not alone and not mine.held  # another process uses them
+    with theirs.released() as alone:
+        assert alone
+    assert not (tmp_path / "hydock_t").exists()

@@ -26,3 +26,14 @@ class Engine:
         self.network_service = NetworkOperations(self.container_service)
         self.images = ImageCollection(self.image_service)
         self.containers = ContainerCollection(self.container_service)
+
+    def close(self) -> None:
+        """Takes down the bridges and rules this engine put up, unless something else (another engine, the root's
+        daemon) still uses them; a process that exits without closing its engines does it as it goes."""
+        self.container_service.networking.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

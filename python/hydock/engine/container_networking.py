@@ -264,6 +264,12 @@ class ContainerNetworking:
         self.service.startup()
         self.reconcile(running)
 
+    def close(self) -> None:
+        """An engine's end: the networks it brought up go as at a daemon's stop, unless another process (the root's
+        daemon, another engine) still uses them."""
+        if self._service is not None:
+            self._service.close()
+
     def shutdown(self, running: set[str]) -> None:
         """What a daemon does as it stops: what stopped containers hold is released, the rules taken away, and the
         bridges nothing uses removed. Nothing to do on a root that never wired a network."""

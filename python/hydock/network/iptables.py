@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 
-from hydock.network.rules import BridgeRules, PublishedPort, Ruleset, run_tool
+from hydock.network.rules import TAG, BridgeRules, PublishedPort, Ruleset, run_tool
 
 
 def has_iptables() -> bool:
@@ -43,6 +43,29 @@ def allow_forwarding(tag: str, bridges: list[str]) -> None:
 
 def remove_forwarding(tag: str) -> None:
     allow_forwarding(tag, [])
+
+
+def tags_in(listing: str) -> tuple[set[str], set[str]]:
+    """From `iptables -S` of the filter table: the tags with accept rules in FORWARD (beside nftables), and the tags
+    with chains of their own (the iptables ruleset)."""
+    accepting, chains = set(), set()
+    for line in listing.splitlines():
+        fields = line.split()
+        if fields[:2] == ["-A", "FORWARD"] and "--comment" in fields:
+            comment = fields[fields.index("--comment") + 1 :][:1]
+            accepting |= {tag for tag in comment if TAG.fullmatch(tag)}
+        elif fields[:1] == ["-N"] and len(fields) == 2 and fields[1].endswith("-FWD"):
+            tag = fields[1].removesuffix("-FWD").lower()
+            chains |= {tag} if TAG.fullmatch(tag) else set()
+    return accepting, chains
+
+
+def tags_present() -> tuple[set[str], set[str]]:
+    """`tags_in` of this host's filter table; nothing where iptables is absent or unusable."""
+    if not has_iptables():
+        return set(), set()
+    listing = _iptables("-S")
+    return tags_in(listing.stdout) if listing.returncode == 0 else (set(), set())
 
 
 def _chain_names(tag: str) -> tuple[str, str, str]:

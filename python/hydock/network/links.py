@@ -11,9 +11,10 @@ import errno
 import ipaddress
 import os
 import socket
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
@@ -146,10 +147,25 @@ def delete_link(name: str) -> None:
                 raise
 
 
-def links_with_alias(alias: str) -> list[str]:
-    """The links whose interface alias is `alias` (or starts with it, for a prefix like ALIAS_PREFIX)."""
+class HydockBridge(NamedTuple):
+    name: str
+    root: str
+    """The store root named by its alias."""
+    ports: int
+    """How many links are plugged into it."""
+
+
+def hydock_bridges() -> list[HydockBridge]:
+    """Every bridge on the host that some hydock root made."""
     with _netlink("list links") as ipr:
-        return [link.get("ifname") for link in ipr.get_links() if (link.get("ifalias") or "").startswith(alias)]
+        every = ipr.get_links()
+        plugged = Counter(link.get("master") for link in every if link.get("master"))
+        return [
+            HydockBridge(link.get("ifname"), alias.removeprefix(ALIAS_PREFIX), plugged[link["index"]])
+            for link in every
+            if (alias := link.get("ifalias") or "").startswith(ALIAS_PREFIX)
+            and link.get(("IFLA_LINKINFO", "IFLA_INFO_KIND")) == "bridge"
+        ]
 
 
 class Endpoint:

@@ -8,7 +8,7 @@ overrule it from another table, so the bridges are also let through there (see i
 from __future__ import annotations
 
 from hydock.network.iptables import allow_forwarding, remove_forwarding
-from hydock.network.rules import BridgeRules, PublishedPort, Ruleset, run_tool
+from hydock.network.rules import TAG, BridgeRules, PublishedPort, Ruleset, run_tool
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 
@@ -121,3 +121,13 @@ class NftFirewall:
         run_tool(["nft", "-f", "-"], f"table inet {self.table}\ndelete table inet {self.table}\n", step="nftables")
         remove_forwarding(self.table)
         self._let_through = None
+
+
+def tags_in(listing: str) -> set[str]:
+    """The tags of hydock's tables in `nft list tables` output."""
+    fields = [line.split() for line in listing.splitlines()]
+    return {f[2] for f in fields if len(f) == 3 and f[:2] == ["table", "inet"] and TAG.fullmatch(f[2])}
+
+
+def tables_present() -> set[str]:
+    return tags_in(run_tool(["nft", "list", "tables"], step="nftables"))

@@ -4,6 +4,7 @@ that tool: nftables (one table of our own, replaced atomically), or iptables whe
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import subprocess
 from typing import Protocol
@@ -13,6 +14,8 @@ import msgspec
 from hydock.errors import NetworkError
 
 DEFAULT_ROOT_TAG = "hydock"
+TAG = re.compile(r"hydock(_[0-9a-f]{8})?")
+"""What `root_tag` makes: how hydock's tables, chains and comments are told from anyone else's."""
 
 
 class BridgeRules(msgspec.Struct, frozen=True):

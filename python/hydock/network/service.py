@@ -2,18 +2,22 @@
 list, inspect, remove, prune), their bridges in the kernel and the rules that serve them all.
 
 Rules are derived from the records on disk each time and put in place whole, so a daemon that starts again
-re-creates exactly what it had, without duplicates; `shutdown` takes them all away.
+re-creates exactly what it had, without duplicates. Whoever puts them in place holds the root's claim (`claims`);
+`shutdown` lets go of it, and the last process to let go takes the rules and idle bridges away, at a daemon's stop or
+an engine's end (closed, or its process exiting).
 """
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
+import logging
 import secrets
 from pathlib import Path
 
 from hydock.api_network import IPAM, IPAMPool, NetworkContainer, NetworkCreateRequest, NetworkResource
-from hydock.errors import Conflict, Forbidden, InvalidArgument, NetworkNotFound, NotImplementedYet
-from hydock.network import links
+from hydock.errors import Conflict, Forbidden, HydockError, InvalidArgument, NetworkNotFound, NotImplementedYet
+from hydock.network import claims, links
 from hydock.network.ipam import Pool
 from hydock.network.published import read_registry
 from hydock.network.rules import DEFAULT_ROOT_TAG, BridgeRules, Firewall, Ruleset, choose_firewall, root_tag
@@ -28,6 +32,7 @@ BRIDGE_NAME = "com.docker.network.bridge.name"
 ENABLE_ICC = "com.docker.network.bridge.enable_icc"
 ENABLE_MASQUERADE = "com.docker.network.bridge.enable_ip_masquerade"
 DRIVERS = {"bridge": "bridge", "host": "host", "none": "null"}
+log = logging.getLogger("hydock.network")
 
 
 def bridge_name(record: NetworkResource) -> str:
@@ -82,9 +87,11 @@ class NetworkService:
         self.tag = root_tag(str(root), DEFAULT_ROOT)
         self.ports_path = self.store.dir / "ports.json"
         self.default_bridge_cidr = default_bridge_cidr
+        self.claim = claims.claim_of(self.tag, str(root))
         self._firewall: Firewall | None = None
         self._ready = False
         self._bridges_made: set[str] = set()
+        self._exit_hook = False
 
     @property
     def firewall(self) -> Firewall:
@@ -95,6 +102,7 @@ class NetworkService:
     # --- the pre-defined networks ----------------------------------------------------------
 
     def _taken_subnets(self, ignore_bridge: str = "") -> list[ipaddress.IPv4Network]:
+        claims.reclaim_stale(self.tag)  # dead roots' bridges would hold their subnets for ever
         routed = [net for net, dev in links.route_interfaces().items() if dev != ignore_bridge]
         ours = [ipaddress.IPv4Network(r.ipam.config[0].subnet) for r in self.store.records() if r.ipam.config]
         return routed + ours
@@ -147,8 +155,9 @@ class NetworkService:
                 )
 
     def ready(self) -> None:
-        """What the first use of networking in this process needs: the pre-defined networks and the rules."""
-        if not self._ready:
+        """What the first use of networking in this process needs: the pre-defined networks and the rules (again
+        after another engine of this root in the process shut them down)."""
+        if not (self._ready and self.claim.held_by(self)):
             self.ensure_predefined()
             links.enable_forwarding()
             self.sync_rules()
@@ -170,8 +179,27 @@ class NetworkService:
         ]
         return Ruleset(bridges=bridges, ports=read_registry(self.ports_path).ports)
 
+    def _hold(self) -> None:
+        """Claims the root's networks before anything of theirs goes into the kernel, for as long as this process
+        (or its engine, until closed) keeps them."""
+        if not self.claim.held:
+            claims.reclaim_stale(self.tag)  # a dead root's bridge may still hold the subnet of one of ours
+        self.claim.take(self)
+        if not self._exit_hook:
+            atexit.register(self._at_exit)
+            self._exit_hook = True
+
+    def _at_exit(self) -> None:
+        """A process that ends without stopping its networking (a script's Engine, never closed) takes it down."""
+        if self.claim.held:
+            try:
+                self.shutdown()
+            except HydockError as exc:
+                log.warning("taking down the networks of %s at exit: %s", self.root, exc)
+
     def sync_rules(self) -> None:
         """Puts the rules for every network and published port in place (callers may hold the store lock)."""
+        self._hold()
         self.firewall.apply(self.ruleset())
 
     def ensure_bridge(self, record: NetworkResource) -> None:
@@ -179,6 +207,7 @@ class NetworkService:
         # Set up once per process; after that only its disappearance (a daemon stop, a reboot) is checked for.
         if name in self._bridges_made and links.exists(name):
             return
+        self._hold()
         pool = pool_of(record)
         prefix = ipaddress.IPv4Network(pool.subnet).prefixlen
         links.ensure_bridge(name, ipaddress.IPv4Interface(f"{pool.gateway}/{prefix}"), self.alias)
@@ -196,16 +225,32 @@ class NetworkService:
         self._ready = True
 
     def shutdown(self) -> None:
-        """At daemon stop: all of this root's rules go, and every bridge nothing is plugged into."""
-        with self.store.locked():
-            self.firewall.remove()
-            for record in self.store.records():
-                # Veths of released endpoints may still be plugged in while the kernel destroys their namespace.
-                live = {endpoint.host_veth for endpoint in self.store.endpoints(record.id)}
-                if is_bridge(record) and not set(links.bridge_ports(bridge_name(record))) & live:
-                    links.delete_link(bridge_name(record))
+        """At daemon stop (or the fixture's cleanup, or the exit of a process): this process lets go of the root's
+        networks, whichever of its engines held them."""
+        self._let_go(None)
+
+    def close(self) -> None:
+        """An engine's end: it lets go of the root's networks, if it used them."""
+        if self.claim.held_by(self):
+            self._let_go(self)
+
+    def _let_go(self, holder: NetworkService | None) -> None:
+        """Unless another holder (in this process or another) still uses them, all of this root's rules go, and
+        every bridge nothing is plugged into."""
+        # The store lock first, as everywhere: a process waiting for the claim may hold it.
+        with self.store.locked(), self.claim.released(holder) as alone:
+            if alone:
+                self.firewall.remove()
+                for record in self.store.records():
+                    # Veths of released endpoints may still be plugged in while the kernel destroys their namespace.
+                    live = {endpoint.host_veth for endpoint in self.store.endpoints(record.id)}
+                    if is_bridge(record) and not set(links.bridge_ports(bridge_name(record))) & live:
+                        links.delete_link(bridge_name(record))
         self._ready = False
         self._bridges_made.clear()
+        if self._exit_hook:
+            atexit.unregister(self._at_exit)
+            self._exit_hook = False
 
     # --- user-defined networks --------------------------------------------------------------
 
