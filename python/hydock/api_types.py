@@ -16,6 +16,18 @@ class ErrorResponse(msgspec.Struct):
     message: str
 
 
+class HealthcheckBody(msgspec.Struct, rename=docker_name, omit_defaults=True):
+    """Config.Healthcheck of a create body. Null stands for Go's zero value: docker-py sends null for what it was
+    not given. Durations in nanoseconds; an empty Test or a zero inherits the image's."""
+
+    test: list[str] | None = None
+    interval: int | None = None
+    timeout: int | None = None
+    start_period: int | None = None
+    start_interval: int | None = None
+    retries: int | None = None
+
+
 class CreateConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     """`Config` part of POST /containers/create (plus HostConfig); unknown fields are ignored."""
 
@@ -30,6 +42,7 @@ class CreateConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     stdin_once: bool = False
     env: list[str] | None = None
     cmd: list[str] | None = None
+    healthcheck: HealthcheckBody | None = None
     entrypoint: list[str] | None = None
     image: str = ""
     working_dir: str = ""
@@ -38,6 +51,7 @@ class CreateConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     volumes: dict[str, dict] | None = None
     exposed_ports: dict[str, dict] | None = None
     mac_address: str = ""
+    shell: list[str] | None = None
 
 
 class RestartPolicy(msgspec.Struct, rename=docker_name):

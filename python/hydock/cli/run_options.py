@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from hydock.api_types import CreateBody, CreateHostConfig, LogConfig, restart_policy_from_text
+from hydock.api_types import CreateBody, CreateHostConfig, HealthcheckBody, LogConfig, restart_policy_from_text
 from hydock.errors import InvalidArgument
 
 RUN_CONTEXT = {"help_option_names": ["--help"], "allow_interspersed_args": False}
@@ -51,6 +51,21 @@ def container_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--mount", multiple=True, help="Attach a filesystem mount to the container"),
         click.option("--tmpfs", multiple=True, help="Mount a tmpfs directory"),
         click.option("--volumes-from", multiple=True, help="Mount volumes from the specified container(s)"),
+        click.option("--health-cmd", default="", help="Command to run to check health"),
+        click.option("--health-interval", default="0s", help="Time between running the check (ms|s|m|h)"),
+        click.option("--health-timeout", default="0s", help="Maximum time to allow one check to run (ms|s|m|h)"),
+        click.option(
+            "--health-start-period",
+            default="0s",
+            help="Start period for the container to initialize before starting health-retries countdown (ms|s|m|h)",
+        ),
+        click.option(
+            "--health-start-interval",
+            default="0s",
+            help="Time between running the check during the start period (ms|s|m|h)",
+        ),
+        click.option("--health-retries", type=int, default=0, help="Consecutive failures needed to report unhealthy"),
+        click.option("--no-healthcheck", is_flag=True, help="Disable any container-specified HEALTHCHECK"),
         click.argument("image"),
         click.argument("command", nargs=-1, type=click.UNPROCESSED),
     ]
@@ -111,6 +126,41 @@ def _log_config(driver: str, options: tuple[str, ...]) -> LogConfig | None:
     return LogConfig(driver, dict(option.partition("=")[::2] for option in options))
 
 
+_HEALTH_DURATIONS = ("health_interval", "health_timeout", "health_start_period", "health_start_interval")
+
+
+def _healthcheck(params: dict[str, Any]) -> HealthcheckBody | None:
+    """The docker CLI's health flags: only what is given (the rest the image's); --no-healthcheck alone."""
+    from hydock.dockerfile.durations import parse_duration
+    from hydock.dockerfile.problem import Problem
+
+    durations = {}
+    for name in _HEALTH_DURATIONS:
+        flag = "--" + name.replace("_", "-")
+        try:
+            durations[name] = parse_duration(params[name])
+        except Problem as problem:
+            raise InvalidArgument(f'invalid argument "{params[name]}" for "{flag}" flag: {problem.message}') from None
+    given = bool(params["health_cmd"]) or params["health_retries"] != 0 or any(durations.values())
+    if params["no_healthcheck"]:
+        if given:
+            raise InvalidArgument("--no-healthcheck conflicts with --health-* options")
+        return HealthcheckBody(test=["NONE"])
+    if not given:
+        return None
+    for name, value in [*durations.items(), ("health_retries", params["health_retries"])]:
+        if value < 0:
+            raise InvalidArgument(f"--{name.replace('_', '-')} cannot be negative")
+    return HealthcheckBody(
+        test=["CMD-SHELL", params["health_cmd"]] if params["health_cmd"] else None,
+        interval=durations["health_interval"],
+        timeout=durations["health_timeout"],
+        start_period=durations["health_start_period"],
+        start_interval=durations["health_start_interval"],
+        retries=params["health_retries"],
+    )
+
+
 def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
     from hydock.cli.mount_flags import parse_mount_flag, split_volume_flags, tmpfs_flags
     from hydock.cli.network_flags import network_flags
@@ -149,6 +199,7 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
     return CreateBody(
         image=image,
         cmd=list(command) or None,
+        healthcheck=_healthcheck(params),
         env=env or None,
         working_dir=params["workdir"] or "",
         user=params["user"] or "",

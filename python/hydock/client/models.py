@@ -7,7 +7,9 @@ import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from hydock.api_types import CreateBody, CreateHostConfig, restart_policy_from_text
+import msgspec
+
+from hydock.api_types import CreateBody, CreateHostConfig, HealthcheckBody, restart_policy_from_text
 from hydock.client.api import APIClient
 from hydock.client.transport import Transport
 from hydock.engine.models import _options
@@ -50,6 +52,7 @@ def create_body(image: str, command: list[str] | None, options: RunOptions) -> C
         attach_stdout=True,
         attach_stderr=True,
         host_config=host,
+        healthcheck=HealthcheckBody(**msgspec.structs.asdict(options.healthcheck)) if options.healthcheck else None,
     )
 
 

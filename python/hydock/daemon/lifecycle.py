@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections import defaultdict
 
@@ -18,8 +17,10 @@ import msgspec
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.container_io import OutputHub
 from hydock.daemon.events import EventBus
-from hydock.daemon.waiting import container_stopped
+from hydock.daemon.health_monitor import HealthMonitors
+from hydock.daemon.waiting import container_stopped, read_status_line
 from hydock.engine import Engine
+from hydock.engine.health import starting_health
 from hydock.engine.output_pipes import start_with_output_pipes
 from hydock.engine.records import ContainerRecord, ContainerState
 from hydock.errors import HydockError
@@ -68,6 +69,7 @@ class Lifecycle:
         self._tasks: set[asyncio.Task[None]] = set()
         self._backoff: dict[str, float] = {}
         self._started_at: dict[str, float] = {}
+        self.health = HealthMonitors(engine.container_service, events)
 
     def hub(self, container_id: str) -> OutputHub:
         """The hub that the container's next start will feed (attach clients subscribe early)."""
@@ -82,6 +84,8 @@ class Lifecycle:
         # Read before starting: an auto-removed container may be gone by the time start returns.
         record = await run_blocking(service.inspect, container_id)
         attributes = attributes_of(record)
+        # The last run's monitor records its end before this run's health starts again.
+        await self.health.stop(container_id)
         try:
             piped = await run_blocking(
                 start_with_output_pipes, lambda out, err: service.start(container_id, stdout_fd=out, stderr_fd=err)
@@ -95,6 +99,7 @@ class Lifecycle:
         self.hub(container_id).connect(out_read, err_read)
         self._started_at[container_id] = time.monotonic()
         self.watch_started(container_id, started.status_fd, record.host_config.auto_remove, attributes)
+        self.health.watch(record, attributes)
         self.events.emit("container", "start", container_id, attributes)
         return True
 
@@ -151,6 +156,7 @@ class Lifecycle:
         self, container_id: str, exited: ExitStatus, auto_remove: bool, attributes: dict[str, str]
     ) -> None:
         self._last_exit[container_id] = exited
+        await self.health.stop(container_id)
         await asyncio.to_thread(self.engine.container_service.release_network, container_id)
         if exited.oom_killed:
             self.events.emit("container", "oom", container_id, attributes)
@@ -201,6 +207,7 @@ class Lifecycle:
         for record in records:
             if record.state.running:
                 self.watch_restored(record.id, record.state, record.host_config.auto_remove, attributes_of(record))
+                await self._restore_health(record)
             elif record.state.status == "exited" and wants_restart(
                 record, ExitStatus(record.state.exit_code), daemon_starting=True
             ):
@@ -208,6 +215,12 @@ class Lifecycle:
                     await self.start(record.id)
                 except HydockError as exc:
                     log.warning("restarting %s at daemon start failed: %s", record.id[:12], exc)
+
+    async def _restore_health(self, record: ContainerRecord) -> None:
+        """As dockerd does on restoring a running container: its check starts again, from "starting"."""
+        if record.state.health and not record.state.paused:
+            await run_blocking(self.engine.container_service.update_health, record.id, starting_health)
+        self.health.watch(record, attributes_of(record))
 
     async def start_failed(
         self, container_id: str, error: Exception, auto_remove: bool, attributes: dict[str, str]
@@ -242,31 +255,8 @@ class Lifecycle:
     async def close(self) -> None:
         for task in list(self._tasks):
             task.cancel()
+        self.health.close()
         # Running containers keep their interfaces; the rules go with the daemon and come back with the next one.
         service = self.engine.container_service
         running = {r.id for r in await run_blocking(service.list_records)}
         await run_blocking(service.networking.shutdown, running)
-
-
-async def read_status_line(fd: int) -> bytes:
-    """Reads the shim's exit line from its status pipe without blocking the loop."""
-    loop = asyncio.get_running_loop()
-    os.set_blocking(fd, False)
-    buffer = b""
-    readable = asyncio.Event()
-    loop.add_reader(fd, readable.set)
-    try:
-        while not buffer.endswith(b"\n"):
-            await readable.wait()
-            readable.clear()
-            try:
-                chunk = os.read(fd, 4096)
-            except BlockingIOError:
-                continue
-            if not chunk:
-                break
-            buffer += chunk
-    finally:
-        loop.remove_reader(fd)
-        os.close(fd)
-    return buffer.strip()

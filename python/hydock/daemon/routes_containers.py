@@ -19,6 +19,7 @@ from hydock.api_types import (
     CreateBody,
     CreateHostConfig,
     CreateResponse,
+    HealthcheckBody,
     Port,
     SummaryHostConfig,
     TopResponse,
@@ -37,12 +38,14 @@ from hydock.daemon.stats import stats_snapshot, stats_stream
 from hydock.detach_keys import DEFAULT_DETACH_KEYS, parse_detach_keys
 from hydock.engine import Engine
 from hydock.engine.containers import ContainerService, parse_restart_policy
+from hydock.engine.health import HEALTH_STATUSES, health_status
 from hydock.engine.log_reader import LogCursor, decode_entries
 from hydock.engine.records import ContainerRecord, Interactive, RunOptions
 from hydock.engine.status import status_text
 from hydock.errors import InvalidArgument
 from hydock.network.port_specs import checked_port_bindings, port_key
 from hydock.runtime.native import ExitStatus
+from hydock.store.records import HealthConfig
 from hydock.timeutil import parse_rfc3339
 
 routes = web.RouteTableDef()
@@ -96,6 +99,19 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
             attach_stdout=body.attach_stdout,
             attach_stderr=body.attach_stderr,
         ),
+        healthcheck=_health_config(body.healthcheck) if body.healthcheck else None,
+        shell=body.shell,
+    )
+
+
+def _health_config(body: HealthcheckBody) -> HealthConfig:
+    return HealthConfig(
+        test=list(body.test or []),
+        interval=body.interval or 0,
+        timeout=body.timeout or 0,
+        start_period=body.start_period or 0,
+        start_interval=body.start_interval or 0,
+        retries=body.retries or 0,
     )
 
 
@@ -339,6 +355,9 @@ async def remove(request: web.Request) -> web.Response:
 async def list_containers(request: web.Request) -> web.Response:
     service = _engine(request).container_service
     wanted = filters(request)
+    for value in wanted.get("health", []):
+        if value not in HEALTH_STATUSES:
+            raise InvalidArgument(f"Unrecognised filter value for health: {value}")
     show_all = query_bool(request, "all") or "status" in wanted
     limit = query_int(request, "limit", -1) or -1
     records = await run_blocking(service.list_records, all=show_all or limit > 0)
@@ -371,6 +390,7 @@ def _matches(record: ContainerRecord, wanted: dict[str, list[str]]) -> bool:
         "id": lambda v: record.id.startswith(v),
         "name": lambda v: v.lstrip("/") in record.name.lstrip("/"),
         "status": lambda v: record.state.status == v,
+        "health": lambda v: health_status(record.state) == v,
         "ancestor": lambda v: v in (record.config.image, record.image),
         "volume": lambda v: any(v in (point.name, point.source, point.destination) for point in record.mounts),
     }

@@ -15,8 +15,8 @@ from hydock.daemon.attach_session import Ending, SessionInput, run_session, term
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.container_io import STDERR, STDOUT, OutputHub, frame
 from hydock.daemon.hijack import HijackedStream
-from hydock.daemon.lifecycle import read_status_line
 from hydock.daemon.params import decode_body, json_response
+from hydock.daemon.waiting import read_status_line
 from hydock.detach_keys import DEFAULT_DETACH_KEYS, parse_detach_keys
 from hydock.engine import Engine
 from hydock.engine.execs import ExecService

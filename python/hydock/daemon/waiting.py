@@ -1,4 +1,5 @@
-"""Waiting for a container's end without a thread: a pidfd on its shim, watched by the event loop."""
+"""Waiting for a container's (or an exec's) end without a thread: a pidfd on its shim, or its status pipe, watched
+by the event loop."""
 
 from __future__ import annotations
 
@@ -43,3 +44,27 @@ async def container_stopped(state: ContainerState) -> None:
     else:
         while is_alive(state.pid, state.pid_start):
             await process_exit(state.pid, state.pid_start)
+
+
+async def read_status_line(fd: int) -> bytes:
+    """Reads the shim's exit line from its status pipe without blocking the loop."""
+    loop = asyncio.get_running_loop()
+    os.set_blocking(fd, False)
+    buffer = b""
+    readable = asyncio.Event()
+    loop.add_reader(fd, readable.set)
+    try:
+        while not buffer.endswith(b"\n"):
+            await readable.wait()
+            readable.clear()
+            try:
+                chunk = os.read(fd, 4096)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                break
+            buffer += chunk
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+    return buffer.strip()

@@ -10,7 +10,7 @@ import select
 import shutil
 import signal as signal_module
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -18,6 +18,7 @@ import msgspec
 
 from hydock.engine.container_mounts import ContainerMounts, MountsAsked, PlannedMount, volume_users
 from hydock.engine.container_networking import ContainerNetworking
+from hydock.engine.health import check_healthcheck, merge_healthcheck, probe_command, starting_health
 from hydock.engine.images import ImageService
 from hydock.engine.log_config import NO_LOG, checked_log_config, log_rotation
 from hydock.engine.log_reader import LogCursor, decode_entries
@@ -29,6 +30,7 @@ from hydock.engine.records import (
     ContainerRecord,
     ContainerState,
     GraphDriver,
+    Health,
     HostConfig,
     RestartPolicy,
     RunOptions,
@@ -283,6 +285,9 @@ class ContainerService:
             raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
         network_mode, network_settings = self.networking.configure(options, self.resolve)
         log_config = checked_log_config(options.log_config)
+        if options.healthcheck is not None:
+            check_healthcheck(options.healthcheck)
+        healthcheck = merge_healthcheck(options.healthcheck, image_config.healthcheck)
         env = merge_env(image_config.env or [], options.env)
         if not any(e.startswith("PATH=") for e in env):
             env.insert(0, f"PATH={DEFAULT_PATH}")
@@ -312,6 +317,7 @@ class ContainerService:
                     user=options.user if options.user is not None else image_config.user,
                     env=env,
                     cmd=cmd or None,
+                    healthcheck=healthcheck or msgspec.UNSET,
                     image=image,
                     working_dir=options.workdir or image_config.working_dir or "",
                     entrypoint=entrypoint or None,
@@ -325,6 +331,7 @@ class ContainerService:
                     }
                     or None,
                     volumes={destination: {} for destination in asked.image_volumes} or None,
+                    shell=options.shell or msgspec.UNSET,
                 ),
                 host_config=HostConfig(
                     network_mode=network_mode,
@@ -394,8 +401,9 @@ class ContainerService:
             (path / stale).unlink(missing_ok=True)
         lowers = [Path(p) for p in record.graph_driver.data["LowerDir"].split(":")]
         native.mount_rootfs(lowers, path / "upper", path / "work", merged)
-        if record.state.has_been_manually_stopped or self._stored_state(record.id).paused:
-            self._write_state(record.id, ContainerState())
+        stored = self._stored_state(record.id)
+        if record.state.has_been_manually_stopped or stored.paused:
+            self._write_state(record.id, ContainerState(health=stored.health))
         try:
             started = self._launch(record, path, merged, stdout_fd, stderr_fd)
         except BaseException as exc:
@@ -404,6 +412,11 @@ class ContainerService:
             exit_code = getattr(exc, "exit_code", 125)
             self._write_state(record.id, ContainerState(status="created", exit_code=exit_code, error=str(exc)))
             raise
+        if probe_command(record.config.healthcheck, None) is not None:
+            # Each start begins the check again; the daemon's monitor probes from here (the in-process Engine never).
+            state = self._stored_state(record.id)
+            state.health = starting_health(state.health or None)
+            self._write_state(record.id, state)
         self.networking.started(record.id, record.host_config.network_mode)
         return Started(
             record.id, record.name, started.pid, started.status_fd, started.shim_pid, record.host_config.network_mode
@@ -723,6 +736,22 @@ class ContainerService:
             return _state_decoder.decode((self._path(container_id) / "state.json").read_bytes())
         except FileNotFoundError:
             return ContainerState()
+
+    def update_health(
+        self, container_id: str, change: Callable[[Health | None], Health | None]
+    ) -> tuple[Health | None, Health | None]:
+        """Replaces State.Health with `change(health)`, under the container's lock; the health before and after.
+        Nothing happens (both None) once the container is gone."""
+        try:
+            with self._locked(container_id):
+                state = self._stored_state(container_id)
+                before = state.health or None
+                after = change(before)
+                state.health = after or msgspec.UNSET
+                self._write_state(container_id, state)
+        except FileNotFoundError:
+            return None, None
+        return before, after
 
     def _set_paused(self, container_id: str, paused: bool) -> None:
         state = self._stored_state(container_id)

@@ -19,8 +19,10 @@ from hydock.engine.records import RunOptions
 from hydock.errors import ContainerError
 from hydock.network.port_specs import port_key
 from hydock.registry.push import PushResult
+from hydock.store.records import HealthConfig
 from hydock.store.reference import join_tag
 from hydock.units import parse_bytes
+from hydock.wire import docker_name
 
 
 class Image:
@@ -203,6 +205,7 @@ def _options(kwargs: dict[str, Any]) -> RunOptions:
         mounts=msgspec.convert(kwargs.pop("mounts", None) or [], list[MountSpec]),
         tmpfs=_tmpfs(kwargs.pop("tmpfs", None)),
         volumes_from=list(kwargs.pop("volumes_from", None) or []),
+        healthcheck=_healthcheck(kwargs.pop("healthcheck", None)),
     )
     if kwargs:
         raise TypeError(f"unsupported run() arguments: {', '.join(sorted(kwargs))}")
@@ -221,6 +224,17 @@ def _tmpfs(tmpfs: dict[str, str] | list[str] | None) -> dict[str, str]:
     if isinstance(tmpfs, dict):
         return dict(tmpfs)
     return dict((item.partition(":")[0], item.partition(":")[2]) for item in tmpfs or [])
+
+
+def _healthcheck(value: dict[str, Any] | None) -> HealthConfig | None:
+    """docker-py's healthcheck: {"test": [...] or a shell command, "interval": ns, "start_period": ns, ...}, or its
+    Healthcheck (the same keyed Test, Interval...); what it leaves out (or None) is the image's."""
+    if value is None:
+        return None
+    fields = {docker_name(key): item for key, item in value.items() if item is not None}
+    if isinstance(fields.get("Test"), str):
+        fields["Test"] = ["CMD-SHELL", fields["Test"]]
+    return msgspec.convert({"Test": [], **fields}, HealthConfig)
 
 
 def _log_config(value: dict[str, Any] | None) -> LogConfig | None:

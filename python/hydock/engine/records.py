@@ -8,6 +8,7 @@ from hydock.api_network import EndpointSettings, NetworkSettings, PortMap
 from hydock.api_storage import MountPoint, MountSpec
 from hydock.api_types import LogConfig, RestartPolicy
 from hydock.store.records import ContainerConfig as StoreContainerConfig
+from hydock.store.records import HealthConfig
 from hydock.wire import docker_name
 
 
@@ -24,12 +25,15 @@ class ContainerConfig(msgspec.Struct, rename=docker_name, omit_defaults=False):
     stdin_once: bool = False
     env: list[str] = []
     cmd: list[str] | None = None
+    # Absent rather than null when unset, as Docker omits them.
+    healthcheck: HealthConfig | msgspec.UnsetType = msgspec.UNSET
     image: str = ""
     volumes: dict[str, dict] | None = None
     working_dir: str = ""
     entrypoint: list[str] | None = None
     labels: dict[str, str] = {}
     stop_signal: str = ""
+    shell: list[str] | msgspec.UnsetType = msgspec.UNSET
 
 
 class HostConfig(msgspec.Struct, rename=docker_name):
@@ -62,6 +66,23 @@ class HostConfig(msgspec.Struct, rename=docker_name):
     tmpfs: dict[str, str] | None = None
 
 
+class HealthcheckResult(msgspec.Struct, rename=docker_name):
+    """One probe's run: its times, exit code (-1 when it could not run or timed out) and output."""
+
+    start: str
+    end: str
+    exit_code: int
+    output: str
+
+
+class Health(msgspec.Struct, rename=docker_name):
+    """State.Health: "starting", "healthy" or "unhealthy", the consecutive failures, the last results (oldest first)."""
+
+    status: str
+    failing_streak: int = 0
+    log: list[HealthcheckResult] = []
+
+
 class ContainerState(msgspec.Struct, rename=docker_name):
     status: str = "created"
     running: bool = False
@@ -74,6 +95,8 @@ class ContainerState(msgspec.Struct, rename=docker_name):
     error: str = ""
     started_at: str = "0001-01-01T00:00:00Z"
     finished_at: str = "0001-01-01T00:00:00Z"
+    # Only containers with a healthcheck that have been started have one; Docker omits it for the others.
+    health: Health | msgspec.UnsetType = msgspec.UNSET
     has_been_manually_stopped: bool = False
     shim_pid: int = 0
     shim_start: int = 0
@@ -164,6 +187,10 @@ class RunOptions(msgspec.Struct, kw_only=True):
     volumes: list[str] = []
     """Destinations that get an anonymous volume each, besides the image's VOLUMEs (`-v /path`)."""
     interactive: Interactive = msgspec.field(default_factory=Interactive)
+    healthcheck: HealthConfig | None = None
+    """Merged over the image's (`Test` empty or durations zero: the image's); `["NONE"]` disables it."""
+    shell: list[str] | None = None
+    """The shell CMD-SHELL healthchecks run with (the API's Config.Shell); /bin/sh -c when unset."""
 
 
 class ImageRootFS(msgspec.Struct, rename=docker_name):
