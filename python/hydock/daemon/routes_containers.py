@@ -216,7 +216,11 @@ async def _live_output(
     one an earlier daemon started sends it on its shim's control socket when interactive, else only to its log."""
     service, lifecycle = _engine(request).container_service, _lifecycle(request)
     hub = lifecycle.hubs.get(record.id)
-    if not record.state.running or (hub is not None and hub.connected):
+    if record.state.running and hub is not None:
+        # This run's hub even once its output has ended (the exit not yet recorded): the attach ends with the run,
+        # as Docker's does, rather than waiting for a next start that a client seeing "running" will not make.
+        return hub.output(), hub.wait_started
+    if not record.state.running:
         live = lifecycle.hub(record.id)
         return live.output(), live.wait_started
     control = await run_blocking(service.control, record.id)

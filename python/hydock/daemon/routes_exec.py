@@ -28,7 +28,9 @@ from hydock.wire import docker_name
 routes = web.RouteTableDef()
 
 
-class ProcessConfig(msgspec.Struct, rename=docker_name):
+class ProcessConfig(msgspec.Struct, rename="lower"):
+    """Lower case on the wire, unlike the rest of the exec's inspect (dockerpty, in docker-compose exec, reads tty)."""
+
     entrypoint: str
     arguments: list[str]
     privileged: bool
