@@ -48,7 +48,7 @@ def commit_container(
         store.blobs.commit_ingest(ingest, stats.digest)
     finally:
         ingest.unlink(missing_ok=True)
-    # The container's settings over its image's (Healthcheck and OnBuild are kept only by the image).
+    # The container's settings (its Healthcheck merged at create among them) over its image's; OnBuild is the image's.
     ran = msgspec.convert(msgspec.to_builtins(record.config), ContainerConfig)
     overrides = {
         field: getattr(ran, field) for field in ran.__struct_fields__ if getattr(ran, field) not in (None, "", [], {})
