@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -160,12 +161,63 @@ def test_a_daemon_restart_keeps_a_containers_network_and_duplicates_no_rule(cli:
     assert _ok(cli("run", "--rm", "--network", "keep", image, "wget", "-qO-", "http://kept/")).startswith("hello")
 
 
-def test_nothing_is_left_after_rm_network_rm_and_daemon_stop(cli: Cli, image: str, root: Path) -> None:
-    _ok(cli("network", "create", "brief"))
+def _dns_listeners(address: str) -> list[str]:
+    """The sockets listening on port 53 of `address` (the embedded DNS server's), from /proc/net."""
+    wanted = f"{int.from_bytes(socket.inet_aton(address), sys.byteorder):08X}:0035"
+    found = []
+    for proto, listening in (("udp", "07"), ("tcp", "0A")):
+        for line in Path(f"/proc/net/{proto}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1] == wanted and fields[3] == listening:
+                found.append(proto)
+    return found
+
+
+def _all_rules() -> str:
+    """Every packet filter rule on the host, as nft and iptables list them."""
+    text = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
+    for table in ("filter", "nat"):
+        text += subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True).stdout
+    return text
+
+
+class BackendCli(Cli):
+    """The CLI (and the daemon it starts) with only the tools of one packet filter backend on its PATH (nftables: nft,
+    and iptables for the accept rules beside it)."""
+
+    def __init__(self, root: Path, tools: Path, backend: str) -> None:
+        super().__init__(root)
+        tools.mkdir()
+        for tool in {"nftables": ["nft", "iptables"], "iptables": ["iptables", "iptables-restore"]}[backend]:
+            found = shutil.which(tool)
+            assert found, f"{tool} is needed for this test"
+            (tools / tool).symlink_to(found)
+        self.env = {**os.environ, "PATH": f"{tools}:/usr/bin:/bin"}
+
+    def __call__(
+        self, *args: str, input: bytes | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(self.argv(*args), input=input, capture_output=True, timeout=timeout, env=self.env)
+
+
+@pytest.mark.parametrize("backend", ["nftables", "iptables"])
+def test_nothing_is_left_after_rm_network_rm_and_daemon_stop(
+    backend: str, image: str, root: Path, tmp_path: Path
+) -> None:
+    cli = BackendCli(root, tmp_path / "bin", backend)
+    gateways = {}
+    for name in ("brief", "lasting"):
+        _ok(cli("network", "create", name))
+        record = json.loads(_ok(cli("network", "inspect", name)))[0]
+        gateways[name] = ("hy-" + record["Id"][:12], record["IPAM"]["Config"][0]["Gateway"])
     _ok(cli("run", "-d", "--name", "c1", "--network", "brief", "-p", "80", image, "sleep", "60"))
     _ok(cli("run", "--rm", "-p", "80", image, "true"))
+    for bridge, gateway in gateways.values():
+        assert bridge in network_links(root) and bridge in _all_rules() and _dns_listeners(gateway)
     _ok(cli("rm", "-f", "c1"))
     _ok(cli("network", "rm", "brief"))
+    bridge, gateway = gateways["brief"]
+    assert bridge not in network_links(root) and bridge not in _all_rules() and _dns_listeners(gateway) == []
     networks = root / "networks"
     assert json.loads((networks / "ports.json").read_text())["ports"] == []
     for leases in networks.glob("*/ipam.json"):
@@ -174,23 +226,14 @@ def test_nothing_is_left_after_rm_network_rm_and_daemon_stop(cli: Cli, image: st
     assert not any((root / "netns").iterdir())
     stop_daemon(root)
     assert network_leftovers(root) == []
+    bridge, gateway = gateways["lasting"]
+    assert bridge not in _all_rules() and _dns_listeners(gateway) == []
 
 
 def test_iptables_does_the_work_where_nft_is_absent(image: str, root: Path, tmp_path: Path) -> None:
-    tools = tmp_path / "bin"
-    tools.mkdir()
-    for tool in ("iptables", "iptables-restore"):
-        found = shutil.which(tool)
-        assert found, f"{tool} is needed for this test"
-        (tools / tool).symlink_to(found)
-    env = {**os.environ, "PATH": f"{tools}:/usr/bin:/bin"}
-    cli = Cli(root)
-
-    def hydock(*args: str) -> str:
-        return _ok(subprocess.run(cli.argv(*args), capture_output=True, env=env, timeout=60))
-
+    cli = BackendCli(root, tmp_path / "bin", "iptables")
     port = _free_port()
-    hydock("run", "-d", "--name", "old-school", "-p", f"{port}:80", image, "sh", "-c", SERVE)
+    _ok(cli("run", "-d", "--name", "old-school", "-p", f"{port}:80", image, "sh", "-c", SERVE))
     for _ in range(50):
         try:
             assert _get(f"http://127.0.0.1:{port}/").startswith("hello from")
@@ -202,6 +245,6 @@ def test_iptables_does_the_work_where_nft_is_absent(image: str, root: Path, tmp_
     nat = subprocess.run(["iptables", "-w", "-t", "nat", "-S"], capture_output=True, text=True).stdout
     assert f"--dport {port} -j DNAT" in nat
     assert not any(line.startswith("table inet") for line in firewall_rules(root))
-    hydock("rm", "-f", "old-school")
+    _ok(cli("rm", "-f", "old-school"))
     stop_daemon(root)
     assert firewall_rules(root) == []
