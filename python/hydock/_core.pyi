@@ -33,6 +33,9 @@ def digest_layer(source: int | str) -> ApplyStats:
 def diff_layer(upper: str, out: str, compression: str = "gzip", mtime: int | None = None) -> DiffStats:
     """Write the layer tar of an overlay upper dir to `out`; raises LayerError."""
 
+def spread_layers(path: str) -> None:
+    """Ask the filesystem (ext4's FS_TOPDIR_FL) to spread the subdirectories of `path` over its disk."""
+
 def mount_overlay(lowers: list[str], upper: str, work: str, target: str) -> None:
     """Mount overlayfs (lowers top-most first); raises MountError."""
 

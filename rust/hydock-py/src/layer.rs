@@ -4,7 +4,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use hydock_layer::{
-    apply_layer as apply, diff_layer as diff, digest_layer as digest, Compression, DiffOptions,
+    apply_layer as apply, diff_layer as diff, digest_layer as digest, spread_subdirectories,
+    Compression, DiffOptions,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -148,11 +149,20 @@ fn diff_layer(
     })
 }
 
+/// Asks the filesystem to spread the subdirectories of `path` (the store's layers) over its disk.
+#[pyfunction]
+fn spread_layers(path: PathBuf) -> PyResult<()> {
+    spread_subdirectories(&path).map_err(|e| {
+        crate::errors::LayerError::new_err((format!("{}: {e}", path.display()), "placement"))
+    })
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ApplyStats>()?;
     m.add_class::<DiffStats>()?;
     m.add_function(wrap_pyfunction!(apply_layer, m)?)?;
     m.add_function(wrap_pyfunction!(digest_layer, m)?)?;
     m.add_function(wrap_pyfunction!(diff_layer, m)?)?;
+    m.add_function(wrap_pyfunction!(spread_layers, m)?)?;
     Ok(())
 }
