@@ -1,4 +1,8 @@
-"""Container start-up latency: `run --rm IMAGE true` through hydock (Engine and CLI), runc and docker."""
+"""Container start-up latency: `run --rm IMAGE true` through hydock (Engine and CLI), runc and docker.
+
+Without a network beside runc (whose prepared bundle gets an empty network namespace too) and beside
+`docker run --network none`; hydock's default bridge is timed here too, and against dockerd's bridges in
+test_network.py."""
 
 from __future__ import annotations
 
@@ -24,6 +28,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Itera
     engine.images.import_image(busybox_tar, "busybox:latest")
     engine.containers.run("busybox", ["true"], remove=True)  # installs the shim binary once
     yield engine
+    engine.close()
     # The CLI benchmark auto-starts the root's hydockd: stop it.
     pidfile = root / "hydockd.pid"
     if pidfile.exists():
@@ -31,14 +36,22 @@ def engine(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Itera
 
 
 def test_engine_run_true(benchmark, engine: Engine) -> None:
+    def run() -> None:
+        engine.containers.run("busybox", ["true"], remove=True, network_mode="none")
+
+    benchmark.pedantic(run, rounds=40, warmup_rounds=3)
+    record(benchmark, "hydock Engine run --rm --network none true")
+
+
+def test_engine_run_true_bridge(benchmark, engine: Engine) -> None:
     benchmark.pedantic(lambda: engine.containers.run("busybox", ["true"], remove=True), rounds=40, warmup_rounds=3)
-    record(benchmark, "hydock Engine run --rm true")
+    record(benchmark, "hydock Engine run --rm true (default bridge)")
 
 
 def test_cli_run_true(benchmark, engine: Engine) -> None:
-    argv = [*hydock_command(), "--root", str(engine.root), "run", "--rm", "busybox", "true"]
+    argv = [*hydock_command(), "--root", str(engine.root), "run", "--rm", "--network", "none", "busybox", "true"]
     benchmark.pedantic(lambda: subprocess.run(argv, check=True), rounds=20, warmup_rounds=2)
-    record(benchmark, "hydock CLI run --rm true")
+    record(benchmark, "hydock CLI run --rm --network none true")
 
 
 @pytest.fixture(scope="module")
@@ -69,12 +82,12 @@ def test_runc_run_true(benchmark, runc_bundle: Path) -> None:
 
 def test_docker_run_true(benchmark, busybox_tar: Path) -> None:
     if not have("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
-        missing("docker run --rm true", "no dockerd answers on this machine")
+        missing("docker run --rm --network none true", "no dockerd answers on this machine")
         return
     with open(busybox_tar, "rb") as tar:
         subprocess.run(
             ["docker", "import", "-", "hydock-bench-busybox:latest"], stdin=tar, check=True, capture_output=True
         )
-    argv = ["docker", "run", "--rm", "hydock-bench-busybox:latest", "true"]
+    argv = ["docker", "run", "--rm", "--network", "none", "hydock-bench-busybox:latest", "true"]
     benchmark.pedantic(lambda: subprocess.run(argv, check=True), rounds=20, warmup_rounds=2)
-    record(benchmark, "docker run --rm true")
+    record(benchmark, "docker run --rm --network none true")
