@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -113,3 +114,22 @@ def cli(root: Path) -> Cli:
     warm_up = cli("ps", "-q")
     assert warm_up.returncode == 0 and b"started hydockd" in warm_up.stderr, warm_up.stderr
     return cli
+
+
+class BackendCli(Cli):
+    """The CLI (and the daemon it starts) with only the tools of one packet filter backend on its PATH (nftables: nft,
+    and iptables for the accept rules beside it)."""
+
+    def __init__(self, root: Path, tools: Path, backend: str) -> None:
+        super().__init__(root)
+        tools.mkdir()
+        for tool in {"nftables": ["nft", "iptables"], "iptables": ["iptables", "iptables-restore"]}[backend]:
+            found = shutil.which(tool)
+            assert found, f"{tool} is needed for this test"
+            (tools / tool).symlink_to(found)
+        self.env = {**os.environ, "PATH": f"{tools}:/usr/bin:/bin"}
+
+    def __call__(
+        self, *args: str, input: bytes | None = None, timeout: float = 60
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(self.argv(*args), input=input, capture_output=True, timeout=timeout, env=self.env)

@@ -20,7 +20,7 @@ import pytest
 from hydock.network import links
 from hydock.network.rules import root_tag
 from hydock.store import DEFAULT_ROOT
-from tests.integration.conftest import Cli, scratch_root, stop_daemon
+from tests.integration.conftest import BackendCli, Cli, scratch_root, stop_daemon
 from tests.integration.leaks import firewall_rules, network_leftovers, network_links
 
 # Runs one container on NETWORK with an Engine of ROOT at each line it reads: "close" closes that engine (a `with`
@@ -135,9 +135,12 @@ def _kill_daemon(root: Path) -> None:
     pytest.fail(f"hydockd (pid {pid}) outlived SIGKILL")
 
 
-def test_a_killed_roots_networks_are_reclaimed_and_a_live_ones_kept(image: str, root: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["nftables", "iptables"])
+def test_a_killed_roots_networks_are_reclaimed_and_a_live_ones_kept(
+    backend: str, image: str, root: Path, tmp_path: Path
+) -> None:
     with scratch_root(tmp_path / "live") as live_root, scratch_root(tmp_path / "newcomer") as newcomer_root:
-        dead, live, newcomer = Cli(root), Cli(live_root), Cli(newcomer_root)
+        dead, live, newcomer = BackendCli(root, tmp_path / "bin", backend), Cli(live_root), Cli(newcomer_root)
         idle_subnet, busy_subnet, live_subnet = _free_subnets(3)
         _ok(dead("network", "create", "--subnet", idle_subnet, "idle"))
         _ok(dead("network", "create", "--subnet", busy_subnet, "busy"))

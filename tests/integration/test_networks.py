@@ -4,8 +4,6 @@ restart, and nothing left behind. Each test's root fixture removes its container
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Cli, stop_daemon
+from tests.integration.conftest import BackendCli, Cli, stop_daemon
 from tests.integration.leaks import firewall_rules, network_leftovers, network_links
 
 SERVE = "mkdir -p /www && echo hello from $(hostname) > /www/index.html && exec httpd -f -p 80 -h /www"
@@ -179,25 +177,6 @@ def _all_rules() -> str:
     for table in ("filter", "nat"):
         text += subprocess.run(["iptables", "-w", "-t", table, "-S"], capture_output=True, text=True).stdout
     return text
-
-
-class BackendCli(Cli):
-    """The CLI (and the daemon it starts) with only the tools of one packet filter backend on its PATH (nftables: nft,
-    and iptables for the accept rules beside it)."""
-
-    def __init__(self, root: Path, tools: Path, backend: str) -> None:
-        super().__init__(root)
-        tools.mkdir()
-        for tool in {"nftables": ["nft", "iptables"], "iptables": ["iptables", "iptables-restore"]}[backend]:
-            found = shutil.which(tool)
-            assert found, f"{tool} is needed for this test"
-            (tools / tool).symlink_to(found)
-        self.env = {**os.environ, "PATH": f"{tools}:/usr/bin:/bin"}
-
-    def __call__(
-        self, *args: str, input: bytes | None = None, timeout: float = 60
-    ) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(self.argv(*args), input=input, capture_output=True, timeout=timeout, env=self.env)
 
 
 @pytest.mark.parametrize("backend", ["nftables", "iptables"])
