@@ -113,6 +113,18 @@ def test_probing_resumes_after_daemon_kill_9(daemon: Daemon) -> None:
     status_becomes(daemon, "kept", "unhealthy")
 
 
+def test_paused_containers_are_not_probed(daemon: Daemon) -> None:
+    ok(daemon.docker("run", "-d", "--name", "napper", "--health-cmd", "true", *FAST, "busybox", "sleep", "60"))
+    status_becomes(daemon, "napper", "healthy")
+    ok(daemon.docker("pause", "napper"))
+    probes = len(status_becomes(daemon, "napper", "unhealthy")["Log"])  # as Docker shows a paused container's check
+    assert ok(daemon.docker("ps", "--format", "{{.Status}}")).endswith("(Paused)\n")
+    time.sleep(0.6)
+    assert len(health(daemon, "napper")["Log"]) == probes
+    ok(daemon.docker("unpause", "napper"))
+    status_becomes(daemon, "napper", "healthy")
+
+
 def test_docker_py_healthcheck(daemon: Daemon) -> None:
     client = docker.DockerClient(base_url=daemon.url, version="auto")
     try:
@@ -131,5 +143,15 @@ def test_docker_py_healthcheck(daemon: Daemon) -> None:
         wait_for(lambda: status() == "healthy")
         assert container.attrs["Config"]["Healthcheck"]["Test"] == ["CMD", "true"]
         assert container.attrs["State"]["Health"]["Log"][-1]["ExitCode"] == 0
+
+        missing = client.containers.run(
+            "busybox", ["sleep", "60"], detach=True, healthcheck={"test": ["CMD", "/nowhere"], "interval": 100_000_000}
+        )
+        wait_for(lambda: (missing.reload(), missing.attrs["State"]["Health"]["Status"] == "unhealthy")[1])
+        last = missing.attrs["State"]["Health"]["Log"][-1]
+        assert last["ExitCode"] == -1 and "/nowhere" in last["Output"]
+        # Probes that could not start leave no exec behind (once none is under way).
+        missing.stop(timeout=0)
+        wait_for(lambda: not list((daemon.root / "containers" / missing.id / "execs").iterdir()), timeout=5)
     finally:
         client.close()

@@ -58,18 +58,24 @@ class ExecService:
         exec_dir.mkdir(exist_ok=True)
         process_file = exec_dir / f"{exec_id}.json"
         write_atomic(process_file, msgspec.json.encode(process), durable=False)
-        started = native.start_exec(
-            shim_dir=self.containers.store.root / "bin",
-            bundle=bundle,
-            target_pid=record.state.pid,
-            cgroup=f"{CGROUP_PARENT}/{record.id}",
-            process_file=process_file,
-            exit_file=exec_dir / f"{exec_id}.exit",
-            stdout_fd=stdout_fd,
-            stderr_fd=stderr_fd,
-            control=self._control_path(record.id, exec_id) if config.tty or config.attach_stdin else None,
-            open_stdin=config.attach_stdin,
-        )
+        try:
+            started = native.start_exec(
+                shim_dir=self.containers.store.root / "bin",
+                bundle=bundle,
+                target_pid=record.state.pid,
+                cgroup=f"{CGROUP_PARENT}/{record.id}",
+                process_file=process_file,
+                exit_file=exec_dir / f"{exec_id}.exit",
+                stdout_fd=stdout_fd,
+                stderr_fd=stderr_fd,
+                control=self._control_path(record.id, exec_id) if config.tty or config.attach_stdin else None,
+                open_stdin=config.attach_stdin,
+            )
+        except BaseException:
+            # Nobody learns the ID of an exec that did not start, so nobody else would remove its file (a failing
+            # healthcheck would add one per probe).
+            self.forget(record.id, exec_id)
+            raise
         return exec_id, Started(record.id, record.name, started.pid, started.status_fd, started.shim_pid)
 
     def _control_path(self, container_id: str, exec_id: str) -> Path:
