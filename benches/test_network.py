@@ -102,8 +102,9 @@ def _transfer(benchmark, host: str, image: str, network: str, name: str) -> None
         url = f"http://127.0.0.1:{port}/big"
         subprocess.run(["curl", "-sf", "-o", "/dev/null", "--retry", "20", "--retry-connrefused", url], check=True)
         benchmark.pedantic(lambda: subprocess.run(["curl", "-sf", "-o", "/dev/null", url], check=True), rounds=5)
-        record(benchmark, name)
-        figure(f"{name} rate", f"{TRANSFER_MB / benchmark.stats.stats.median:.0f} MB/s")
+        median = record(benchmark, name)
+        if median:
+            figure(f"{name} rate", f"{TRANSFER_MB / median:.0f} MB/s")
     finally:
         _docker(host, "rm", "-f", container_id, check=False)
 

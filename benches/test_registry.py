@@ -113,8 +113,9 @@ def _hydock(root: Path, *args: str) -> list[str]:
     return [*hydock_command(), "--root", str(root), *args]
 
 
-def _mb_per_s(benchmark, size: int) -> str:
-    return f"{size / benchmark.stats.stats.median / 1e6:.0f} MB/s (of {size / 1e6:.0f} MB uncompressed)"
+def _throughput(name: str, median: float | None, size: int) -> None:
+    if median:
+        figure(name, f"{size / median / 1e6:.0f} MB/s (of {size / 1e6:.0f} MB uncompressed)")
 
 
 def test_hydock_pull(benchmark, registry: str, hydock_root: Path, debian_image: tuple[Path, int]) -> None:
@@ -123,8 +124,8 @@ def test_hydock_pull(benchmark, registry: str, hydock_root: Path, debian_image: 
 
     benchmark.pedantic(lambda: subprocess.run(_hydock(hydock_root, "pull", "-q", registry), check=True,
                                               capture_output=True), setup=setup, rounds=5, warmup_rounds=1)  # fmt: skip
-    record(benchmark, "hydock pull (300 MB Debian, 4 layers)")
-    figure("hydock pull throughput", _mb_per_s(benchmark, debian_image[1]))
+    median = record(benchmark, "hydock pull (300 MB Debian, 4 layers)")
+    _throughput("hydock pull throughput", median, debian_image[1])
 
 
 def test_docker_pull(benchmark, registry: str, debian_image: tuple[Path, int]) -> None:
@@ -137,8 +138,8 @@ def test_docker_pull(benchmark, registry: str, debian_image: tuple[Path, int]) -
 
     benchmark.pedantic(lambda: subprocess.run(["docker", "pull", "-q", registry], check=True, capture_output=True),
                        setup=setup, rounds=5, warmup_rounds=1)  # fmt: skip
-    record(benchmark, "docker pull (300 MB Debian, 4 layers)")
-    figure("docker pull throughput", _mb_per_s(benchmark, debian_image[1]))
+    median = record(benchmark, "docker pull (300 MB Debian, 4 layers)")
+    _throughput("docker pull throughput", median, debian_image[1])
     subprocess.run(["docker", "rmi", "-f", registry], capture_output=True)
 
 
