@@ -74,11 +74,17 @@ def test_unhealthy_then_healthy_with_log_ps_and_events(daemon: Daemon) -> None:
     assert health_events == ["health_status: unhealthy", "health_status: healthy"]
 
     ok(daemon.docker("stop", "-t", "0", "hc"))
-    assert health(daemon, "hc")["Status"] == "unhealthy"  # as Docker leaves a check that stopped
+    status_becomes(daemon, "hc", "unhealthy")  # as Docker leaves a check that stopped
     ok(daemon.docker("start", "hc"))
     restarted = health(daemon, "hc")
     assert (restarted["Status"], restarted["FailingStreak"]) == ("starting", 0)
     assert len(restarted["Log"]) == 5  # kept from the last run
+    status_becomes(daemon, "hc", "healthy")
+    # The monitor of a run that a restart replaces must not end the next run's.
+    ok(daemon.docker("restart", "-t", "0", "hc"))
+    status_becomes(daemon, "hc", "healthy")
+    ok(daemon.docker("exec", "hc", "rm", "/tmp/ok"))
+    status_becomes(daemon, "hc", "unhealthy")
 
 
 def test_probe_timeout(daemon: Daemon) -> None:

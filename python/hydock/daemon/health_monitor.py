@@ -4,6 +4,7 @@ recording State.Health by the state machine of engine/health.py and emitting `he
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import time
@@ -15,7 +16,7 @@ import msgspec
 from hydock.api_types import ExecConfig
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.events import EventBus
-from hydock.daemon.waiting import read_status_line
+from hydock.daemon.waiting import container_stopped, read_status_line
 from hydock.dockerfile.durations import format_duration
 from hydock.engine.containers import ContainerService
 from hydock.engine.execs import ExecService
@@ -38,6 +39,7 @@ from hydock.store.records import HealthConfig
 from hydock.timeutil import now_rfc3339, parse_rfc3339
 
 _exit_decoder = msgspec.json.Decoder(ExitStatus)
+log = logging.getLogger("hydockd")
 # How long a probe that has exited may still take to hand over its output (a child it left may hold the pipe).
 OUTPUT_GRACE = 0.5
 
@@ -67,11 +69,15 @@ class HealthMonitors:
 
     async def stop(self, container_id: str) -> None:
         """Ends the container's monitoring (a probe under way is let finish, its result dropped), leaving its health
-        unhealthy as Docker does; returns once that is recorded."""
-        monitor = self._monitors.pop(container_id, None)
-        if monitor is not None:
-            monitor.stopping.set()
-            await monitor.task
+        unhealthy as Docker does; returns once that is recorded. (A monitor also ends by itself when its run does.)"""
+        monitor = self._monitors.get(container_id)
+        if monitor is None:
+            return
+        monitor.stopping.set()
+        # Kept listed until it has ended, so that a start racing an exit (restart) waits for it too.
+        await asyncio.wait({monitor.task})
+        if self._monitors.get(container_id) is monitor:
+            del self._monitors[container_id]
 
     def close(self) -> None:
         """At daemon shutdown: probing ends and the health stays as it is (the next daemon starts it again)."""
@@ -87,8 +93,14 @@ class HealthMonitors:
         attributes: dict[str, str],
         stopping: asyncio.Event,
     ) -> None:
+        ended: asyncio.Future[None] | None = None
         try:
             state = (await run_blocking(self.containers.inspect, container_id)).state
+            if not state.running:
+                return
+            # This run's monitor ends with it, not with whatever learns of the exit first (a restart may be quicker).
+            ended = asyncio.ensure_future(container_stopped(state))
+            ended.add_done_callback(lambda _: stopping.set())
             started, status = parse_rfc3339(state.started_at), STARTING
             while not await _set_within(stopping, next_probe_delay(timing, _ns_since(started), status) / 1e9):
                 state = (await run_blocking(self.containers.inspect, container_id)).state
@@ -109,6 +121,11 @@ class HealthMonitors:
             await self._update(container_id, _stopped)
         except ContainerNotFound:
             return  # removed
+        except HydockError as exc:
+            log.warning("healthcheck of %s stopped: %s", container_id[:12], exc)
+        finally:
+            if ended is not None:
+                ended.cancel()
 
     async def _update(self, container_id: str, change: Callable[[Health | None], Health | None]) -> tuple[str, str]:
         """Changes the stored health; its status before and after ("" for none, or once the container has gone)."""

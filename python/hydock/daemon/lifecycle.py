@@ -156,7 +156,6 @@ class Lifecycle:
         self, container_id: str, exited: ExitStatus, auto_remove: bool, attributes: dict[str, str]
     ) -> None:
         self._last_exit[container_id] = exited
-        await self.health.stop(container_id)
         await asyncio.to_thread(self.engine.container_service.release_network, container_id)
         if exited.oom_killed:
             self.events.emit("container", "oom", container_id, attributes)
