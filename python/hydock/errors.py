@@ -46,6 +46,12 @@ class LocalError(HydockError):
     prefix, as the docker CLI shows its own errors."""
 
 
+class FlagError(LocalError):
+    """A flag's value the CLI refuses before it asks the daemon anything; docker exits 125 for these."""
+
+    exit_code = 125
+
+
 class Forbidden(HydockError):
     """An operation never allowed on this object (e.g. removing a pre-defined network): Docker's 403."""
 

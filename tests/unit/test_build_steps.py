@@ -11,7 +11,7 @@ from hydock.dockerfile.builder.cache import StepInput, step_key
 from hydock.dockerfile.builder.config_steps import StageFlags, apply_metadata
 from hydock.dockerfile.builder.progress import BuildProgress
 from hydock.dockerfile.builder.run_step import run_command, run_history
-from hydock.dockerfile.durations import format_duration
+from hydock.durations import format_duration
 from hydock.store.records import ContainerConfig, ImageConfig, RootFS
 
 

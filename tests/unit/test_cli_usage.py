@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 
 def hydock(*args: str) -> subprocess.CompletedProcess[bytes]:
     return subprocess.run([sys.executable, "-m", "hydock", *args], capture_output=True, timeout=30)
@@ -32,6 +34,32 @@ def test_bad_cpus_value(tmp_path) -> None:
     result = hydock("--root", str(tmp_path), "run", "--cpus", "lots", "img")
     assert result.returncode == 125
     assert b'invalid argument "lots" for "--cpus" flag' in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["-m", "abc"], """invalid argument "abc" for "-m, --memory" flag: invalid size: 'abc'"""),
+        (["--health-interval", "1x"], 'invalid argument "1x" for "--health-interval" flag: time: unknown unit "x" in duration "1x"'),
+        (["--mount", "type=tmpfs,dst=/x,tmpfs-size=abc"], 'invalid argument "type=tmpfs,dst=/x,tmpfs-size=abc" for "--mount" flag: invalid value for tmpfs-size: abc'),
+        (["--add-host", "bad"], 'invalid argument "bad" for "--add-host" flag: bad format for add-host: "bad"'),
+    ],
+)  # fmt: skip
+def test_a_bad_flag_value_is_the_clis_own_error(tmp_path, flags: list[str], message: str) -> None:
+    """As the docker CLI's: no "Error response from daemon" prefix, exit 125."""
+    result = hydock("--root", str(tmp_path), "run", *flags, "img", "true")
+    assert result.returncode == 125
+    assert result.stderr.decode().splitlines()[0] == message
+
+
+def test_run_does_not_import_the_dockerfile_package(tmp_path) -> None:
+    script = (
+        "import sys\nfrom hydock.cli.main import main\ntry:\n main()\nexcept SystemExit:\n pass\nprint(*sys.modules)"
+    )
+    argv = [sys.executable, "-c", script, "--root", str(tmp_path), "run", "--health-interval", "1x", "img"]
+    imported = set(subprocess.run(argv, capture_output=True, check=True).stdout.splitlines()[-1].decode().split())
+    assert "hydock.cli.run_options" in imported
+    assert not {name for name in imported if name.startswith("hydock.dockerfile")}
 
 
 def test_cli_import_path_stays_lean() -> None:

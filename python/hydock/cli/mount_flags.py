@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable
 
 from hydock.api_storage import BindOptions, DriverConfig, MountSpec, TmpfsOptions, VolumeOptions
-from hydock.errors import LocalError
+from hydock.errors import FlagError, InvalidArgument
 from hydock.units import parse_bytes
 
 # Go's strconv.ParseBool.
@@ -39,8 +39,8 @@ def tmpfs_flags(values: tuple[str, ...]) -> dict[str, str]:
     return dict((value.partition(":")[0], value.partition(":")[2]) for value in values)
 
 
-def _flag_error(value: str, problem: str) -> LocalError:
-    return LocalError(f'invalid argument "{value}" for "--mount" flag: {problem}')
+def _flag_error(value: str, problem: str) -> FlagError:
+    return FlagError(f'invalid argument "{value}" for "--mount" flag: {problem}')
 
 
 def _boolean(value: str, key: str, text: str) -> bool:
@@ -121,5 +121,5 @@ def parse_mount_flag(value: str) -> MountSpec:
 def _tmpfs_number(value: str, key: str, text: str, parse: Callable[[str], int]) -> int:
     try:
         return parse(text)
-    except (LocalError, ValueError):
+    except (InvalidArgument, ValueError):
         raise _flag_error(value, f"invalid value for {key}: {text}") from None

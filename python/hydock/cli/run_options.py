@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from hydock.api_types import CreateBody, CreateHostConfig, HealthcheckBody, LogConfig, restart_policy_from_text
-from hydock.errors import InvalidArgument
+from hydock.durations import DurationError, parse_duration
+from hydock.errors import FlagError, InvalidArgument
 
 RUN_CONTEXT = {"help_option_names": ["--help"], "allow_interspersed_args": False}
 
@@ -131,16 +132,13 @@ _HEALTH_DURATIONS = ("health_interval", "health_timeout", "health_start_period",
 
 def _healthcheck(params: dict[str, Any]) -> HealthcheckBody | None:
     """The docker CLI's health flags: only what is given (the rest the image's); --no-healthcheck alone."""
-    from hydock.dockerfile.durations import parse_duration
-    from hydock.dockerfile.problem import Problem
-
     durations = {}
     for name in _HEALTH_DURATIONS:
         flag = "--" + name.replace("_", "-")
         try:
             durations[name] = parse_duration(params[name])
-        except Problem as problem:
-            raise InvalidArgument(f'invalid argument "{params[name]}" for "{flag}" flag: {problem.message}') from None
+        except DurationError as error:
+            raise InvalidArgument(f'invalid argument "{params[name]}" for "{flag}" flag: {error}') from None
     given = bool(params["health_cmd"]) or params["health_retries"] != 0 or any(durations.values())
     if params["no_healthcheck"]:
         if given:
@@ -162,9 +160,25 @@ def _healthcheck(params: dict[str, Any]) -> HealthcheckBody | None:
 
 
 def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
+    """The create request the flags ask for; a flag's bad value is the CLI's own error, as the docker CLI's is."""
+    try:
+        return _create_body(image, command, params)
+    except InvalidArgument as exc:
+        raise FlagError(str(exc)) from None
+
+
+def _memory(text: str) -> int:
+    from hydock.units import parse_bytes
+
+    try:
+        return parse_bytes(text)
+    except InvalidArgument as exc:
+        raise FlagError(f'invalid argument "{text}" for "-m, --memory" flag: {exc}') from None
+
+
+def _create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
     from hydock.cli.mount_flags import parse_mount_flag, split_volume_flags, tmpfs_flags
     from hydock.cli.network_flags import network_flags
-    from hydock.units import parse_bytes
 
     env = [e for path in params["env_file"] for e in _read_env_file(path)] + list(params["env"])
     labels = dict(label.partition("=")[::2] for label in params["label"])
@@ -187,7 +201,7 @@ def create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) ->
         cap_add=list(params["cap_add"]) or None,
         cap_drop=list(params["cap_drop"]) or None,
         security_opt=["no-new-privileges"] if _no_new_privileges(params["security_opt"]) else None,
-        memory=parse_bytes(params["memory"]) if params["memory"] else 0,
+        memory=_memory(params["memory"]) if params["memory"] else 0,
         nano_cpus=nano_cpus(params["cpus"]) if params["cpus"] else 0,
         cpu_shares=params["cpu_shares"],
         pids_limit=params["pids_limit"],

@@ -17,7 +17,7 @@ from hydock.api_types import ExecConfig
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.events import EventBus
 from hydock.daemon.waiting import container_stopped, read_status_line
-from hydock.dockerfile.durations import format_duration
+from hydock.durations import format_duration
 from hydock.engine.containers import ContainerService
 from hydock.engine.execs import ExecService
 from hydock.engine.health import (

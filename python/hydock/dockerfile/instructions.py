@@ -7,13 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from hydock.dockerfile import nodes
-from hydock.dockerfile.durations import parse_duration
 from hydock.dockerfile.flags import FlagKind, FlagValue, parse_flags
 from hydock.dockerfile.problem import Problem, go_quote
 from hydock.dockerfile.run_mounts import parse_mount
 from hydock.dockerfile.shell_words import trim_space
 from hydock.dockerfile.source_lines import RawInstruction, parse_heredoc_word
 from hydock.dockerfile.suggest import did_you_mean
+from hydock.durations import DurationError, parse_duration
 
 NAMES = (
     "ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "FROM", "HEALTHCHECK", "LABEL", "MAINTAINER",
@@ -322,7 +322,10 @@ def _interval(given: dict[str, FlagValue], name: str) -> int:
     text = str(given.get(name, ""))
     if not text:
         return 0
-    nanoseconds = parse_duration(text)
+    try:
+        nanoseconds = parse_duration(text)
+    except DurationError as error:
+        raise Problem(str(error)) from None
     if nanoseconds != 0 and nanoseconds < _MINIMUM_INTERVAL:
         raise Problem(f"Interval {go_quote(name)} cannot be less than 1ms", f"--{name}")
     return nanoseconds

@@ -6,8 +6,8 @@ from __future__ import annotations
 import posixpath
 
 from hydock.dockerfile import nodes
-from hydock.dockerfile.durations import format_duration
 from hydock.dockerfile.problem import go_quote
+from hydock.durations import format_duration
 from hydock.store.records import HealthConfig, ImageConfig
 
 DEFAULT_SHELL = ("/bin/sh", "-c")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from hydock.dockerfile.problem import Problem, go_quote
+
+class DurationError(ValueError):
+    """A duration Go's time.ParseDuration refuses; the message is Go's."""
+
 
 _UNITS = {
     "ns": 1,
@@ -45,10 +48,10 @@ def parse_duration(text: str) -> int:
             raise _invalid(text)
         unit_end = next((i for i, ch in enumerate(rest) if ch == "." or ch.isascii() and ch.isdigit()), len(rest))
         if unit_end == 0:
-            raise Problem(f"time: missing unit in duration {go_quote(text)}")
+            raise DurationError(f"time: missing unit in duration {_quote(text)}")
         unit, rest = rest[:unit_end], rest[unit_end:]
         if unit not in _UNITS:
-            raise Problem(f"time: unknown unit {go_quote(unit)} in duration {go_quote(text)}")
+            raise DurationError(f"time: unknown unit {_quote(unit)} in duration {_quote(text)}")
         size = _UNITS[unit]
         value = (whole or 0) * size
         if (whole or 0) > _MAX // size:
@@ -65,8 +68,15 @@ def parse_duration(text: str) -> int:
     return total
 
 
-def _invalid(text: str) -> Problem:
-    return Problem(f"time: invalid duration {go_quote(text)}")
+def _invalid(text: str) -> DurationError:
+    return DurationError(f"time: invalid duration {_quote(text)}")
+
+
+def _quote(text: str) -> str:
+    """Go's %q of the text, as its messages have it."""
+    import json  # only when a duration is refused: `hydock run` imports this module on every start
+
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _split_digits(text: str) -> tuple[str, str]:
