@@ -216,11 +216,11 @@ def test_up_ps_logs_exec_run_recreate_and_down(compose: Compose, client: Client,
     )
     assert (through_api.returncode, through_api.stdout) == (3, f"{PAGE}\n"), through_api.stderr
 
-    # a one-off container, attached through the API, removed after
-    one_off = compose.run(
-        "run", "--rm", "-T", "client", "wget", "-qO-", "http://web/", env={"COMPOSE_INTERACTIVE_NO_CLI": "1"}
-    )
-    assert one_off.returncode == 0, one_off.stderr
+    # a one-off container, attached through the API, removed after. dockerpty attaches only once it has started
+    # the container, and starts it again if it has already ended: the sleep keeps it running until the attach.
+    fetch_once = ["sh", "-c", "sleep 1; wget -qO- http://web/"]
+    one_off = compose.run("run", "--rm", "-T", "client", *fetch_once, env={"COMPOSE_INTERACTIVE_NO_CLI": "1"})
+    assert (one_off.returncode, one_off.stdout) == (0, f"{PAGE}\n"), one_off.stderr
     assert client.api.containers(all=True, filters={"label": ["com.docker.compose.oneoff=True"]}) == []
 
     # recreate: the old containers renamed out of the way, then removed; the new ones work as the old did
