@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from hydock import Engine
 from tests.integration.conftest import BackendCli, Cli, stop_daemon
 from tests.integration.leaks import firewall_rules, network_leftovers, network_links
 
@@ -114,6 +115,15 @@ def test_a_container_joins_anothers_network(cli: Cli, image: str) -> None:
         b"conflicting options: port publishing"
         in cli("run", "--network", "container:first", "-p", "80", image, "true").stderr
     )
+
+
+def test_a_container_started_again_at_once_gets_its_network_again(engine: Engine, image: str) -> None:
+    """The kernel destroys an ended run's namespace and veths in the background: the next run must not clash."""
+    container = engine.containers.create(image, ["sh", "-c", "ip -o -4 addr show eth0 | wc -l"])
+    for _ in range(20):
+        container.start()
+        assert container.wait()["StatusCode"] == 0
+    assert container.logs().split() == [b"1"] * 20
 
 
 def test_etc_files_follow_the_flags(cli: Cli, image: str) -> None:

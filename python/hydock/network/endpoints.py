@@ -1,8 +1,10 @@
 """A container's place on its networks: at start a pinned network namespace with one veth per network, leased
 addresses and published ports; live connect and disconnect; at exit (or removal) all of it taken back.
 
-Everything a container holds is found from its ID alone (endpoint files, leases, registry entries, the pin, and
-veth names derived from the IDs), so it can be released even after its own directory is gone.
+Everything a container holds is found from its ID alone (endpoint files, leases, registry entries, the pin), so it
+can be released even after its own directory is gone. Each run's veths have names of their own (from the endpoint's
+random ID, as Docker's are random): the kernel destroys a released namespace and its veths in the background, so a
+name derived from the container would still be taken when it starts again at once.
 """
 
 from __future__ import annotations
@@ -40,8 +42,8 @@ def mac_for(address: str) -> str:
     return "02:42:" + ":".join(f"{byte:02x}" for byte in ipaddress.IPv4Address(address).packed)
 
 
-def veth_name(container_id: str, network_id: str) -> str:
-    return "veth" + hashlib.sha256(f"{container_id}:{network_id}".encode()).hexdigest()[:7]
+def veth_name(endpoint_id: str) -> str:
+    return "veth" + endpoint_id[:7]
 
 
 def _user_defined(record: NetworkResource) -> bool:
@@ -80,15 +82,16 @@ class Endpoints:
         pool = pool_of(record)
         address = ipam.allocate(self.store.leases_path(record.id), pool, container_id, wanted, record.name)
         aliases = [*(settings.aliases or []), container_id[:12]] if _user_defined(record) else []
+        endpoint_id = secrets.token_hex(32)
         endpoint = EndpointRecord(
             container_id=container_id,
             name=name,
-            endpoint_id=secrets.token_hex(32),
+            endpoint_id=endpoint_id,
             address=address,
             prefix_len=ipaddress.IPv4Network(pool.subnet).prefixlen,
             gateway=pool.gateway,
             mac=settings.mac_address or mac_for(address),
-            host_veth=veth_name(container_id, record.id),
+            host_veth=veth_name(endpoint_id),
             interface=interface,
             aliases=list(dict.fromkeys(aliases)),
             dns_servers=dns,
