@@ -126,6 +126,14 @@ def test_a_container_started_again_at_once_gets_its_network_again(engine: Engine
     assert container.logs().split() == [b"1"] * 20
 
 
+def test_network_label_filters_need_every_label(cli: Cli) -> None:
+    _ok(cli("network", "create", "--label", "a=1", "--label", "b=2", "both"))
+    _ok(cli("network", "create", "--label", "a=1", "one"))
+    listed = _ok(cli("network", "ls", "--filter", "label=a=1", "--filter", "label=b", "--format", "{{.Name}}"))
+    assert listed.split() == ["both"]
+    assert sorted(_ok(cli("network", "ls", "-f", "label=a=1", "--format", "{{.Name}}")).split()) == ["both", "one"]
+
+
 def test_etc_files_follow_the_flags(cli: Cli, image: str) -> None:
     _ok(cli("network", "create", "--subnet", "10.231.0.0/24", "--gateway", "10.231.0.254", "named"))
     out = _ok(

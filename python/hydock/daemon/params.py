@@ -8,8 +8,8 @@ from typing import Any, TypeVar
 import msgspec
 from aiohttp import web
 
-from hydock.engine.volumes import all_labels_match
 from hydock.errors import InvalidArgument
+from hydock.labels import all_labels_match
 
 T = TypeVar("T")
 _encoder = msgspec.json.Encoder()

@@ -10,8 +10,9 @@ from hydock.api_storage import Volume, VolumeCreateBody, VolumeList, VolumePrune
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.params import decode_body, filters, json_response, query_bool
 from hydock.engine import Engine
-from hydock.engine.volumes import LOCAL_DRIVER, VolumeService, all_labels_match
+from hydock.engine.volumes import LOCAL_DRIVER, VolumeService
 from hydock.errors import InvalidArgument
+from hydock.labels import all_labels_match
 
 routes = web.RouteTableDef()
 _TRUE = ("true", "1")

@@ -9,7 +9,7 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +17,7 @@ import msgspec
 
 from hydock.api_storage import Volume, VolumeUsage
 from hydock.errors import Conflict, InvalidArgument, NotFound, VolumeNotFound
+from hydock.labels import all_labels_match, any_label_matches
 from hydock.store import Store
 from hydock.store.atomic import write_atomic
 
@@ -248,17 +249,3 @@ class VolumeService:
                 deleted.append(record.name)
                 reclaimed += size
         return deleted, reclaimed
-
-
-def label_matches(labels: dict[str, str], wanted: str) -> bool:
-    """Docker's label filter: `key` (present) or `key=value`."""
-    key, sep, value = wanted.partition("=")
-    return key in labels and (not sep or labels[key] == value)
-
-
-def all_labels_match(labels: dict[str, str], wanted: Iterable[str]) -> bool:
-    return all(label_matches(labels, item) for item in wanted)
-
-
-def any_label_matches(labels: dict[str, str], wanted: Iterable[str]) -> bool:
-    return any(label_matches(labels, item) for item in wanted)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from hydock.api_network import IPAM, IPAMPool, NetworkContainer, NetworkCreateRequest, NetworkResource
 from hydock.errors import Conflict, Forbidden, HydockError, InvalidArgument, NetworkNotFound, NotImplementedYet
+from hydock.labels import all_labels_match
 from hydock.network import claims, links
 from hydock.network.ipam import Pool
 from hydock.network.published import read_registry
@@ -60,17 +61,20 @@ def _default_bridge_options(name: str) -> dict[str, str]:
 
 
 def _matches(record: NetworkResource, wanted: dict[str, list[str]], dangling: set[str]) -> bool:
-    labels = record.labels
     checks = {
         "name": lambda v: v in record.name,
         "id": lambda v: record.id.startswith(v),
         "driver": lambda v: record.driver == v,
         "scope": lambda v: record.scope == v,
         "type": lambda v: v == ("builtin" if record.name in PREDEFINED else "custom"),
-        "label": lambda v: (labels.get(v.partition("=")[0]) == v.partition("=")[2]) if "=" in v else v in labels,
         "dangling": lambda v: (record.id in dangling) == (v.lower() in ("1", "true")),
     }
+    # Every label asked for, as Docker's filter: the other keys match when any of their values does.
+    if not all_labels_match(record.labels, wanted.get("label", [])):
+        return False
     for key, values in wanted.items():
+        if key == "label":
+            continue
         check = checks.get(key)
         if check is None:
             raise InvalidArgument(f"invalid filter '{key}'")
