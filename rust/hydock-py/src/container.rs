@@ -4,9 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use nix::fcntl::OFlag;
 use pyo3::prelude::*;
@@ -14,9 +12,8 @@ use serde::Deserialize;
 
 use crate::errors::start_error;
 use crate::shim_binary;
+use crate::spawn::{reap, spawn, Argv};
 
-/// fd numbers the shim expects (see hydock-shim's args.rs).
-const SHIM_FDS: [RawFd; 3] = [3, 4, 5];
 const CONTAINER_SHIM_LOG: &str = "shim.log";
 const EXEC_SHIM_LOG: &str = "exec-shim.log";
 
@@ -99,7 +96,7 @@ fn start_container(
 }
 
 /// `--control` makes the shim listen there (stdin and window size); `--stdin` opens a stdin.
-fn add_interactive(command: &mut Command, control: Option<&Path>, open_stdin: bool) {
+fn add_interactive(command: &mut Argv, control: Option<&Path>, open_stdin: bool) {
     if let Some(control) = control {
         command.arg("--control").arg(control);
     }
@@ -159,53 +156,44 @@ struct ShimLog {
 
 /// Runs the shim with the arguments `add_args` gives it (plus `--attach` when an fd is given),
 /// waits for its start report and maps a failure to ContainerStartError (127 not found, 126
-/// cannot run, 125 otherwise).
+/// cannot run, 125 otherwise). The shim gets its status pipe as fd 3 and the attached stdout
+/// and stderr as fds 4 and 5 (see hydock-shim's args.rs).
 fn launch_shim(
     py: Python<'_>,
     shim_dir: &Path,
     shim_log: ShimLog,
     stdout_fd: Option<RawFd>,
     stderr_fd: Option<RawFd>,
-    add_args: impl FnOnce(&mut Command),
+    add_args: impl FnOnce(&mut Argv),
 ) -> PyResult<Started> {
     let shim = shim_binary::install(shim_dir)
         .map_err(|e| start_error(&format!("installing shim: {e}"), "shim", 125))?;
     let (status_read, status_write) = nix::unistd::pipe2(OFlag::O_CLOEXEC)
         .map_err(|e| start_error(&format!("pipe: {e}"), "shim", 125))?;
 
-    let mut command = Command::new(&shim);
-    add_args(&mut command);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(shim_log.file));
-    let attach = stdout_fd.is_some() || stderr_fd.is_some();
-    if attach {
-        command.arg("--attach");
+    let mut argv = Argv::default();
+    add_args(&mut argv);
+    if stdout_fd.is_some() || stderr_fd.is_some() {
+        argv.arg("--attach");
     }
-    // Command installs the shim's own stdio before pre_exec runs, so a caller passing its fd 1
-    // or 2 must be given a copy that stdio set-up cannot clobber.
+    // Every fd the shim inherits is first lifted above 0..=5, where the spawn places them, so
+    // that placing one never overwrites another (a caller may pass its own fd 1 or 2).
+    let status_copy = duplicate_above_stdio(status_write.as_raw_fd())?;
+    drop(status_write);
+    let log_copy = duplicate_above_stdio(shim_log.file.as_raw_fd())?;
     let stdout_copy = stdout_fd.map(duplicate_above_stdio).transpose()?;
     let stderr_copy = stderr_fd.map(duplicate_above_stdio).transpose()?;
-    let sources = [
-        Some(status_write.as_raw_fd()),
+    let extra = [
+        Some(status_copy.as_raw_fd()),
         stdout_copy.as_ref().map(AsRawFd::as_raw_fd),
         stderr_copy.as_ref().map(AsRawFd::as_raw_fd),
     ];
-    // SAFETY: the closure runs in the forked child before exec and calls only fcntl and dup2,
-    // which are async-signal-safe; it allocates nothing.
-    unsafe {
-        command.pre_exec(move || place_fds(&sources));
-    }
     let result = py.detach(|| -> Result<StartReport, String> {
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("spawning {}: {e}", shim.display()))?;
-        drop(status_write);
+        let pid = spawn(&shim, argv, log_copy.as_raw_fd(), extra)?;
+        // Our copies of its fds go, so the status pipe reads EOF once the shim's own copies do.
+        drop((status_copy, log_copy, stdout_copy, stderr_copy));
         // The shim forks at once and its first process exits; reaping it keeps us free of zombies.
-        child
-            .wait()
-            .map_err(|e| format!("waiting for the shim: {e}"))?;
+        reap(pid)?;
         let line = read_line(&status_read).map_err(|e| format!("reading shim status: {e}"))?;
         if line.is_empty() {
             return Err(format!(
@@ -258,30 +246,6 @@ fn read_line(fd: &OwnedFd) -> nix::Result<String> {
         }
     }
     Ok(String::from_utf8_lossy(&line).into_owned())
-}
-
-/// Moves each source fd onto 3, 4, 5 in the child: first out of the way (above 9), so that a
-/// source already sitting on a target number is not clobbered, then into place.
-fn place_fds(sources: &[Option<RawFd>; 3]) -> std::io::Result<()> {
-    let mut lifted = [-1; 3];
-    for (slot, source) in lifted.iter_mut().zip(sources) {
-        if let Some(fd) = source {
-            // SAFETY: F_DUPFD_CLOEXEC on an fd the parent passed in; no memory is touched.
-            *slot = unsafe { libc::fcntl(*fd, libc::F_DUPFD_CLOEXEC, 10) };
-            if *slot < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-        }
-    }
-    for (lifted_fd, target) in lifted.iter().zip(SHIM_FDS) {
-        if *lifted_fd >= 0 {
-            // SAFETY: dup2 onto a fixed small fd number; the result is not CLOEXEC, as intended.
-            if unsafe { libc::dup2(*lifted_fd, target) } < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-        }
-    }
-    Ok(())
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

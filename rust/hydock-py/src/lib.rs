@@ -9,6 +9,7 @@ mod layer;
 mod mount;
 mod netns;
 mod shim_binary;
+mod spawn;
 
 use pyo3::prelude::*;
 
