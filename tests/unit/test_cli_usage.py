@@ -53,9 +53,7 @@ def test_a_bad_flag_value_is_the_clis_own_error(tmp_path, flags: list[str], mess
 
 
 def test_run_does_not_import_the_dockerfile_package(tmp_path) -> None:
-    script = (
-        "import sys\nfrom hydock.cli.main import main\ntry:\n main()\nexcept SystemExit:\n pass\nprint(*sys.modules)"
-    )
+    script = 'import sys\nfrom hydock.cli.main import cli\ntry:\n cli.main(prog_name="hydock")\nexcept SystemExit:\n pass\nprint(*sys.modules)'
     argv = [sys.executable, "-c", script, "--root", str(tmp_path), "run", "--health-interval", "1x", "img"]
     imported = set(subprocess.run(argv, capture_output=True, check=True).stdout.splitlines()[-1].decode().split())
     assert "hydock.cli.run_options" in imported
@@ -70,9 +68,7 @@ def test_cli_import_path_stays_lean() -> None:
 
 
 def test_a_command_imports_only_its_own_module() -> None:
-    script = (
-        "import sys\nfrom hydock.cli.main import main\ntry:\n main()\nexcept SystemExit:\n pass\nprint(*sys.modules)"
-    )
+    script = 'import sys\nfrom hydock.cli.main import cli\ntry:\n cli.main(prog_name="hydock")\nexcept SystemExit:\n pass\nprint(*sys.modules)'
     out = subprocess.run([sys.executable, "-c", script, "rm", "--help"], capture_output=True, check=True).stdout
     imported = set(out.splitlines()[-1].decode().split())
     assert "hydock.cli.container_commands" in imported

@@ -117,7 +117,7 @@ def test_building_needs_the_daemon_but_check_does_not(context: Path) -> None:
 
 def test_check_loads_no_client_or_engine_code(context: Path) -> None:
     script = (
-        "import sys\nfrom hydock.cli.main import main\ntry:\n main()\nexcept SystemExit:\n pass\n"
+        'import sys\nfrom hydock.cli.main import cli\ntry:\n cli.main(prog_name="hydock")\nexcept SystemExit:\n pass\n'
         "print(*sorted(m for m in sys.modules if m.startswith('hydock')))"
     )
     env = {**os.environ, **BROKEN_HOST, "PYTHONPATH": os.pathsep.join(sys.path)}
