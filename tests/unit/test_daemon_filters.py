@@ -6,8 +6,8 @@ import msgspec
 import pytest
 
 from hydock.daemon.events import Actor, Event
-from hydock.daemon.params import matches_filters
 from hydock.errors import InvalidArgument
+from hydock.filters import matches_filters
 
 LABELS = {"com.docker.compose.project": "demo", "com.docker.compose.service": "web", "flag": ""}
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import msgspec
 from aiohttp import web
 
 from hydock.errors import InvalidArgument
-from hydock.labels import all_labels_match
 
 T = TypeVar("T")
 _encoder = msgspec.json.Encoder()
@@ -59,21 +57,3 @@ def filters(request: web.Request) -> dict[str, list[str]]:
     if not isinstance(parsed, dict):
         raise InvalidArgument(f"invalid filters: {raw}")
     return {k: list(v) if isinstance(v, (list, dict)) else [str(v)] for k, v in parsed.items()}
-
-
-def matches_filters(
-    wanted: dict[str, list[str]], checks: dict[str, Callable[[str], bool]], labels: dict[str, str]
-) -> bool:
-    """Docker's matching: one of a key's values is enough, but `label` values must all match (docker-compose asks
-    for its project and service labels together). A key without a check is Docker's 'invalid filter'."""
-    for key, values in wanted.items():
-        if key == "label":
-            if not all_labels_match(labels, values):
-                return False
-            continue
-        check = checks.get(key)
-        if check is None:
-            raise InvalidArgument(f"invalid filter '{key}'")
-        if not any(check(v) for v in values):
-            return False
-    return True

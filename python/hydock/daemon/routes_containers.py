@@ -33,7 +33,7 @@ from hydock.daemon.blocking import run_blocking
 from hydock.daemon.container_io import STDERR, STDOUT, frame, shim_output
 from hydock.daemon.hijack import RAW_STREAM, HijackedStream
 from hydock.daemon.lifecycle import Lifecycle, attributes_of
-from hydock.daemon.params import decode_body, filters, json_response, matches_filters, query_bool, query_int
+from hydock.daemon.params import decode_body, filters, json_response, query_bool, query_int
 from hydock.daemon.stats import stats_snapshot, stats_stream
 from hydock.detach_keys import DEFAULT_DETACH_KEYS, parse_detach_keys
 from hydock.engine import Engine
@@ -43,6 +43,7 @@ from hydock.engine.log_reader import LogCursor, decode_entries
 from hydock.engine.records import ContainerRecord, Interactive, RunOptions
 from hydock.engine.status import status_text
 from hydock.errors import InvalidArgument
+from hydock.filters import matches_filters
 from hydock.network.port_specs import checked_port_bindings, port_key
 from hydock.runtime.native import ExitStatus
 from hydock.store.records import HealthConfig

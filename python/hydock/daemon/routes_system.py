@@ -23,10 +23,11 @@ from hydock.api_types import (
 )
 from hydock.daemon.blocking import run_blocking
 from hydock.daemon.events import Event
-from hydock.daemon.params import filters, json_response, matches_filters
+from hydock.daemon.params import filters, json_response
 from hydock.daemon.routes_containers import container_sizes, container_summary
 from hydock.engine import Engine
 from hydock.errors import InvalidArgument, NotImplementedYet
+from hydock.filters import matches_filters
 from hydock.platforms import host_architecture
 
 routes = web.RouteTableDef()

@@ -12,7 +12,7 @@ from hydock.daemon.params import decode_body, filters, json_response, query_bool
 from hydock.engine import Engine
 from hydock.engine.volumes import LOCAL_DRIVER, VolumeService
 from hydock.errors import InvalidArgument
-from hydock.labels import all_labels_match
+from hydock.filters import all_labels_match
 
 routes = web.RouteTableDef()
 _TRUE = ("true", "1")

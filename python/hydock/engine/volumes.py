@@ -17,7 +17,7 @@ import msgspec
 
 from hydock.api_storage import Volume, VolumeUsage
 from hydock.errors import Conflict, InvalidArgument, NotFound, VolumeNotFound
-from hydock.labels import all_labels_match, any_label_matches
+from hydock.filters import all_labels_match, any_label_matches
 from hydock.store import Store
 from hydock.store.atomic import write_atomic
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from hydock.api_network import IPAM, IPAMPool, NetworkContainer, NetworkCreateRequest, NetworkResource
 from hydock.errors import Conflict, Forbidden, HydockError, InvalidArgument, NetworkNotFound, NotImplementedYet
-from hydock.labels import all_labels_match
+from hydock.filters import matches_filters
 from hydock.network import claims, links
 from hydock.network.ipam import Pool
 from hydock.network.published import read_registry
@@ -69,18 +69,7 @@ def _matches(record: NetworkResource, wanted: dict[str, list[str]], dangling: se
         "type": lambda v: v == ("builtin" if record.name in PREDEFINED else "custom"),
         "dangling": lambda v: (record.id in dangling) == (v.lower() in ("1", "true")),
     }
-    # Every label asked for, as Docker's filter: the other keys match when any of their values does.
-    if not all_labels_match(record.labels, wanted.get("label", [])):
-        return False
-    for key, values in wanted.items():
-        if key == "label":
-            continue
-        check = checks.get(key)
-        if check is None:
-            raise InvalidArgument(f"invalid filter '{key}'")
-        if not any(check(v) for v in values):
-            return False
-    return True
+    return matches_filters(wanted, checks, record.labels)
 
 
 class NetworkService:
