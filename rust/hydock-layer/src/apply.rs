@@ -64,17 +64,7 @@ pub fn apply_layer(
     let pumped = pumped?;
     let tar_digest = extracted?;
     debug_assert_eq!(pumped, Pumped::SourceDrained);
-    // Bytes after the end of the compressed stream belong to the blob too.
-    io::copy(&mut raw, &mut io::sink()).map_err(input_error)?;
-    let (digest, compressed_size) = raw.finish().map_err(input_error)?;
-    let (diff_id, size) = tar_digest.unwrap_or_else(|| (digest.clone(), compressed_size));
-    Ok(ApplyStats {
-        digest,
-        diff_id,
-        compressed_size,
-        size,
-        compression,
-    })
+    finish(raw, tar_digest, compression)
 }
 
 /// Reads the layer blob from `input` to its end, decompressing it as `apply_layer` would, and
@@ -97,6 +87,16 @@ pub fn digest_layer(input: impl Read) -> Result<ApplyStats, LayerError> {
         Some((diff_id, size))
     };
     drop(decoded);
+    finish(raw, tar_digest, compression)
+}
+
+/// Reads the blob to its end (bytes after the compressed stream belong to it too) and puts the
+/// stats together; `tar_digest` is None for a plain tar, whose blob digest is its diff id.
+fn finish<R: Read>(
+    mut raw: DigestingReader<'_, R>,
+    tar_digest: Option<(String, u64)>,
+    compression: Compression,
+) -> Result<ApplyStats, LayerError> {
     io::copy(&mut raw, &mut io::sink()).map_err(input_error)?;
     let (digest, compressed_size) = raw.finish().map_err(input_error)?;
     let (diff_id, size) = tar_digest.unwrap_or_else(|| (digest.clone(), compressed_size));

@@ -29,6 +29,18 @@ pub struct DiffStats {
     size: u64,
 }
 
+impl From<hydock_layer::ApplyStats> for ApplyStats {
+    fn from(stats: hydock_layer::ApplyStats) -> Self {
+        ApplyStats {
+            digest: stats.digest,
+            diff_id: stats.diff_id,
+            compressed_size: stats.compressed_size,
+            size: stats.size,
+            compression: compression_name(stats.compression),
+        }
+    }
+}
+
 fn compression_name(compression: Compression) -> &'static str {
     match compression {
         Compression::None => "none",
@@ -92,14 +104,7 @@ fn apply_layer(
             tee_file.as_mut().map(|f| f as &mut dyn std::io::Write),
         )
     });
-    let stats = result.map_err(|e| layer_error(&e))?;
-    Ok(ApplyStats {
-        digest: stats.digest,
-        diff_id: stats.diff_id,
-        compressed_size: stats.compressed_size,
-        size: stats.size,
-        compression: compression_name(stats.compression),
-    })
+    result.map(ApplyStats::from).map_err(|e| layer_error(&e))
 }
 
 #[pyfunction]
@@ -107,14 +112,7 @@ fn digest_layer(py: Python<'_>, source: Source) -> PyResult<ApplyStats> {
     let input = open_source(source)
         .map_err(|e| crate::errors::LayerError::new_err((format!("opening layer: {e}"), "open")))?;
     let result = py.detach(|| digest(std::io::BufReader::with_capacity(1 << 20, input)));
-    let stats = result.map_err(|e| layer_error(&e))?;
-    Ok(ApplyStats {
-        digest: stats.digest,
-        diff_id: stats.diff_id,
-        compressed_size: stats.compressed_size,
-        size: stats.size,
-        compression: compression_name(stats.compression),
-    })
+    result.map(ApplyStats::from).map_err(|e| layer_error(&e))
 }
 
 #[pyfunction]
