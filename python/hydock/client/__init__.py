@@ -1,6 +1,6 @@
 """Client side of the Docker Engine API: a lean HTTP/1.1 transport to hydockd (or dockerd), its stream formats,
-typed endpoint calls (`APIClient`) and the docker-py shaped `Client` (imported lazily: it needs the engine's
-option mapping)."""
+typed endpoint calls (`APIClient`) and the docker-py shaped `Client` (imported lazily: the CLI needs only the
+endpoint calls)."""
 
 from __future__ import annotations
 

@@ -1,20 +1,23 @@
-"""docker-py shaped objects over the Engine API: `Client(base_url=...).containers.run(...)`, like `Engine`'s."""
+"""The Engine API as the backend of the docker-py shaped models: `Client(base_url=...).containers.run(...)`."""
 
 from __future__ import annotations
 
-import builtins
 import os
-from collections.abc import Iterator
-from typing import Any, BinaryIO
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import msgspec
 
 from hydock.api_types import CreateBody, CreateHostConfig, HealthcheckBody, restart_policy_from_text
 from hydock.client.api import APIClient
 from hydock.client.transport import Transport
-from hydock.engine.models import _options
-from hydock.engine.records import RunOptions
-from hydock.errors import ContainerError
+from hydock.errors import InvalidArgument
+from hydock.models.backend import Completed
+from hydock.models.containers import ContainerCollection
+from hydock.models.images import ImageCollection
+
+if TYPE_CHECKING:
+    from hydock.engine.records import RunOptions
 
 _CHUNK = 1 << 20
 
@@ -56,68 +59,33 @@ def create_body(image: str, command: list[str] | None, options: RunOptions) -> C
     )
 
 
-def _command(command: str | list[str] | None) -> list[str] | None:
-    return ["/bin/sh", "-c", command] if isinstance(command, str) else command
-
-
-class Image:
-    def __init__(self, api: APIClient, name: str) -> None:
-        self._api = api
-        self.attrs: dict[str, Any] = api.inspect_image(name)
-        self.id: str = self.attrs["Id"]
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:19]
-
-    @property
-    def tags(self) -> list[str]:
-        return list(self.attrs["RepoTags"] or [])
-
-    def save(self, named: bool | str = False) -> Iterator[bytes]:
-        """This image as `docker save` writes it, streamed; as docker-py, by ID (no tag kept) unless `named` is
-        True (its first tag) or a tag."""
-        return self._api.save_images([self._saved_name(named)])
-
-    def _saved_name(self, named: bool | str) -> str:
-        if isinstance(named, str):
-            return named
-        return self.tags[0] if named and self.tags else self.id
-
-    def __repr__(self) -> str:
-        return f"<Image: {', '.join(repr(t) for t in self.tags)}>"
-
-
-class ImageCollection:
+class ImageApiBackend:
     def __init__(self, api: APIClient) -> None:
         self._api = api
 
+    def inspect(self, name: str) -> dict[str, Any]:
+        return self._api.inspect_image(name)
+
+    def ids(self, *, all: bool) -> list[str]:
+        return [summary.id for summary in self._api.images(all=all)]
+
     def import_image(
-        self,
-        source: str | os.PathLike[str] | BinaryIO,
-        reference: str | None = None,
-        *,
-        changes: list[str] | None = None,
-    ) -> Image:
+        self, source: str | os.PathLike[str] | BinaryIO, reference: str | None, *, changes: list[str] | None
+    ) -> str:
         """Streams the tar (a path or a binary file) to the daemon."""
         if isinstance(source, str | os.PathLike):
             with open(source, "rb") as tar:
-                image_id = self._api.import_image(_chunks(tar), reference, changes=changes)
-        else:
-            image_id = self._api.import_image(_chunks(source), reference, changes=changes)
-        return Image(self._api, image_id)
+                return self._api.import_image(_chunks(tar), reference, changes=changes)
+        return self._api.import_image(_chunks(source), reference, changes=changes)
 
-    def get(self, name: str) -> Image:
-        return Image(self._api, name)
+    def remove(self, name: str, *, force: bool) -> list[dict[str, str]]:
+        return self._api.remove_image(name, force=force)
 
-    def list(self, all: bool = False) -> builtins.list[Image]:
-        return [Image(self._api, summary.id) for summary in self._api.images(all=all)]
+    def save(self, names: list[str]) -> Iterator[bytes]:
+        return self._api.save_images(names)
 
-    def remove(self, image: str, force: bool = False) -> builtins.list[dict[str, str]]:
-        return self._api.remove_image(image, force=force)
-
-    def load(self, data: bytes | BinaryIO) -> builtins.list[Image]:
-        """Like `docker load`: the images the daemon reports loading, by the names it reports."""
+    def load(self, data: bytes | BinaryIO) -> list[str]:
+        """The images the daemon reports loading, by the names it reports."""
         chunks = iter([data]) if isinstance(data, bytes) else _chunks(data)
         names = []
         for message in self._api.load_images(chunks):
@@ -125,20 +93,18 @@ class ImageCollection:
             for prefix in ("Loaded image: ", "Loaded image ID: "):
                 if line.startswith(prefix):
                     names.append(line.removeprefix(prefix))
-        return [Image(self._api, name) for name in names]
+        return names
 
-    def pull(self, repository: str, tag: str | None = None, *, platform: str | None = None) -> Image:
+    def pull(self, repository: str, tag: str | None, *, platform: str) -> str:
         """Pulls through the daemon with this user's stored credentials for the registry."""
         from hydock.registry.credentials import registry_auth_header
         from hydock.store.reference import join_tag, parse_reference
 
         ref = parse_reference(join_tag(repository, tag or "latest"))
         auth = registry_auth_header(ref.domain)
-        for _ in self._api.pull(
-            ref.repository, ref.digest or ref.tag or "", registry_auth=auth, platform=platform or ""
-        ):
+        for _ in self._api.pull(ref.repository, ref.digest or ref.tag or "", registry_auth=auth, platform=platform):
             pass
-        return Image(self._api, str(ref))
+        return str(ref)
 
 
 def _chunks(tar: BinaryIO) -> Iterator[bytes]:
@@ -146,106 +112,68 @@ def _chunks(tar: BinaryIO) -> Iterator[bytes]:
         yield data
 
 
-class Container:
-    def __init__(self, api: APIClient, name: str) -> None:
-        self._api = api
-        self.attrs: dict[str, Any] = api.inspect_container(name)
-        self.id: str = self.attrs["Id"]
-
-    def reload(self) -> None:
-        self.attrs = self._api.inspect_container(self.id)
-
-    @property
-    def name(self) -> str:
-        return self.attrs["Name"].lstrip("/")
-
-    @property
-    def status(self) -> str:
-        return self.attrs["State"]["Status"]
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:12]
-
-    def start(self) -> None:
-        self._api.start(self.id)
-        self.reload()
-
-    def wait(self) -> dict[str, Any]:
-        result = self._api.wait(self.id).result()
-        return {"StatusCode": result.status_code, "Error": {"Message": result.error.message} if result.error else None}
-
-    def logs(self, stdout: bool = True, stderr: bool = True, tail: int | None = None) -> bytes:
-        tty = self.attrs["Config"]["Tty"]
-        tail_text = "all" if tail is None else str(tail)
-        entries = self._api.logs(self.id, stdout=stdout, stderr=stderr, tail=tail_text, tty=tty)
-        return b"".join(data for _, data in entries)
-
-    def stop(self, timeout: int | None = None) -> None:
-        self._api.stop(self.id, timeout)
-
-    def kill(self, signal: str | int = "KILL") -> None:
-        self._api.kill(self.id, signal)
-
-    def remove(self, force: bool = False) -> None:
-        self._api.remove_container(self.id, force=force)
-
-    def stats(self) -> dict[str, Any]:
-        return self._api.stats(self.id)
-
-    def __repr__(self) -> str:
-        return f"<Container: {self.short_id}>"
-
-
-class ContainerCollection:
+class ContainerApiBackend:
     def __init__(self, api: APIClient) -> None:
         self._api = api
 
-    def create(self, image: str, command: str | list[str] | None = None, **kwargs: Any) -> Container:
-        name = kwargs.get("name")
-        created = self._api.create_container(create_body(image, _command(command), _options(kwargs)), name)
-        return Container(self._api, created.id)
+    def inspect(self, name: str) -> dict[str, Any]:
+        return self._api.inspect_container(name)
+
+    def ids(self, *, all: bool) -> list[str]:
+        return [summary.id for summary in self._api.containers(all=all)]
+
+    def create(self, image: str, command: list[str] | None, options: RunOptions) -> str:
+        return self._api.create_container(create_body(image, command, options), options.name).id
+
+    def start(self, container_id: str) -> None:
+        self._api.start(container_id)
 
     def run(
-        self,
-        image: str,
-        command: str | list[str] | None = None,
-        *,
-        detach: bool = False,
-        remove: bool = False,
-        stdout: bool = True,
-        stderr: bool = False,
-        **kwargs: Any,
-    ) -> bytes | Container:
-        """Like docker-py: detached, the Container; else the output bytes, raising on a non-zero exit."""
-        if detach and remove:
-            kwargs["auto_remove"] = True
-        container = self.create(image, command, **kwargs)
+        self, image: str, command: list[str] | None, options: RunOptions, *, stdout: bool, stderr: bool, remove: bool
+    ) -> Completed:
+        """As docker-py: start, wait, then read the log (so no auto-remove: this removes the container itself)."""
+        container_id = self.create(image, command, options)
         try:
-            container.start()
+            self._api.start(container_id)
         except BaseException:
             if remove:
-                container.remove(force=True)
+                self._api.remove_container(container_id, force=True)
             raise
-        if detach:
-            return container
-        status = container.wait()["StatusCode"]
-        output = container.logs(stdout=stdout, stderr=stderr)
-        if status != 0:
-            errors = container.logs(stdout=False, stderr=True)
-            if remove:
-                container.remove(force=True)
-            command_line = [container.attrs["Path"], *container.attrs["Args"]]
-            raise ContainerError(None if remove else container, status, command_line, image, errors)
+        exit_code, _ = self.wait(container_id, None)
+        attrs = self._api.inspect_container(container_id)
+        tty = attrs["Config"]["Tty"]
+        output = self._log(container_id, tty=tty, stdout=stdout, stderr=stderr)
+        errors = self._log(container_id, tty=tty, stdout=False, stderr=True) if exit_code != 0 else b""
         if remove:
-            container.remove(force=True)
-        return output
+            self._api.remove_container(container_id, force=True)
+        return Completed(container_id, exit_code, output, errors, [attrs["Path"], *attrs["Args"]])
 
-    def get(self, name: str) -> Container:
-        return Container(self._api, name)
+    def _log(self, container_id: str, *, tty: bool, stdout: bool, stderr: bool) -> bytes:
+        return b"".join(data for _, data in self.logs(container_id, tty=tty, stdout=stdout, stderr=stderr, tail=None))
 
-    def list(self, all: bool = False) -> builtins.list[Container]:
-        return [Container(self._api, summary.id) for summary in self._api.containers(all=all)]
+    def wait(self, container_id: str, timeout: float | None) -> tuple[int, str | None]:
+        if timeout is not None:
+            raise InvalidArgument("hydock.Client waits without a timeout (the Engine API's wait has none)")
+        result = self._api.wait(container_id).result()
+        return result.status_code, result.error.message if result.error else None
+
+    def logs(
+        self, container_id: str, *, tty: bool, stdout: bool, stderr: bool, tail: int | None
+    ) -> Iterable[tuple[str, bytes]]:
+        tail_text = "all" if tail is None else str(tail)
+        return self._api.logs(container_id, stdout=stdout, stderr=stderr, tail=tail_text, tty=tty)
+
+    def stop(self, container_id: str, timeout: int | None) -> None:
+        self._api.stop(container_id, timeout)
+
+    def kill(self, container_id: str, signal: str | int) -> None:
+        self._api.kill(container_id, signal)
+
+    def remove(self, container_id: str, *, force: bool) -> None:
+        self._api.remove_container(container_id, force=force)
+
+    def stats(self, container_id: str) -> dict[str, Any]:
+        return self._api.stats(container_id)
 
 
 class Client:
@@ -254,8 +182,8 @@ class Client:
     def __init__(self, base_url: str = "unix:///run/hydock/hydock.sock", *, timeout: float | None = None) -> None:
         self.api = APIClient(Transport(base_url, timeout=timeout))
         self.api.transport.negotiate()
-        self.images = ImageCollection(self.api)
-        self.containers = ContainerCollection(self.api)
+        self.images = ImageCollection(ImageApiBackend(self.api))
+        self.containers = ContainerCollection(ContainerApiBackend(self.api))
 
     def close(self) -> None:
         self.api.transport.close()

@@ -8,8 +8,9 @@ from pathlib import Path
 from hydock.engine.container_files import ContainerFiles
 from hydock.engine.containers import ContainerService
 from hydock.engine.images import ImageService
-from hydock.engine.models import ContainerCollection, ImageCollection
+from hydock.engine.models import ContainerServiceBackend, EngineImageCollection
 from hydock.engine.networks import NetworkOperations
+from hydock.models.containers import ContainerCollection
 from hydock.store import Store, default_root
 
 
@@ -24,8 +25,8 @@ class Engine:
         self.volume_service = self.container_service.volumes
         self.file_service = ContainerFiles(self.container_service)
         self.network_service = NetworkOperations(self.container_service)
-        self.images = ImageCollection(self.image_service)
-        self.containers = ContainerCollection(self.container_service)
+        self.images = EngineImageCollection(self.image_service)
+        self.containers = ContainerCollection(ContainerServiceBackend(self.container_service))
 
     def close(self) -> None:
         """Takes down the bridges and rules this engine put up, unless something else (another engine, the root's
