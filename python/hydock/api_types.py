@@ -106,6 +106,7 @@ class CreateHostConfig(msgspec.Struct, rename=docker_name, omit_defaults=True):
     dns_options: list[str] | None = None
     dns_search: list[str] | None = None
     extra_hosts: list[str] | None = None
+    links: list[str] | None = None
     restart_policy: RestartPolicy | None = None
     log_config: LogConfig | None = None
 

@@ -150,6 +150,62 @@ def test_etc_files_follow_the_flags(cli: Cli, image: str) -> None:
     assert "default" not in _ok(cli("run", "--rm", "--network", "sealed", image, "ip", "route"))
 
 
+def test_a_link_on_a_user_network_is_a_name_only_the_linking_container_resolves(cli: Cli, image: str) -> None:
+    _ok(cli("network", "create", "linked"))
+    _ok(cli("run", "-d", "--name", "web", "--network", "linked", image, "sh", "-c", SERVE))
+    web = json.loads(_ok(cli("inspect", "web")))[0]
+    address = web["NetworkSettings"]["Networks"]["linked"]["IPAddress"]
+    fetch = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://$0/ && exit 0; sleep 0.2; done; exit 1"
+    linking = ("--network", "linked", "--link", "web:www")
+    _ok(cli("run", "-d", "--name", "client", *linking, image, "sleep", "60"))
+    assert _ok(cli("exec", "client", "sh", "-c", fetch, "www")) == f"hello from {web['Config']['Hostname']}"
+    # Another container on the network, while the linking one runs: `www` is not a name of web for it (it may still
+    # be some other host's).
+    looked_up = cli("run", "--rm", "--network", "linked", image, "nslookup", "www")
+    assert address not in looked_up.stdout.decode()
+    assert json.loads(_ok(cli("inspect", "-f", "{{json .NetworkSettings.Networks.linked.Links}}", "client"))) == [
+        "web:www"
+    ]
+    created = json.loads(_ok(cli("inspect", _ok(cli("create", *linking, image, "true")))))[0]
+    assert created["HostConfig"]["Links"] is None
+    assert created["NetworkSettings"]["Networks"]["linked"]["Links"] == ["web:www"]
+    bad = cli("run", "--rm", "--link", "a:b:c", image, "true")
+    assert (bad.returncode, bad.stderr.decode().strip()) == (
+        125,
+        'invalid argument "a:b:c" for "--link" flag: bad format for links: a:b:c',
+    )
+
+
+def test_a_link_on_the_default_bridge_writes_hosts_and_environment(cli: Cli, image: str) -> None:
+    _ok(cli("run", "-d", "--name", "web", "--expose", "80", "-e", "GREETING=hi", image, "sh", "-c", SERVE))
+    web = json.loads(_ok(cli("inspect", "web")))[0]
+    address, hostname = web["NetworkSettings"]["IPAddress"], web["Config"]["Hostname"]
+    show = "cat /etc/hosts; env; for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://www/ && exit 0; sleep 0.2; done"
+    seen = _ok(cli("run", "--name", "client", "--link", "web:www", image, "sh", "-c", show)).splitlines()
+    assert f"{address}\twww {hostname} web" in seen
+    assert f"hello from {hostname}" in seen
+    assert {
+        f"WWW_PORT=tcp://{address}:80",
+        f"WWW_PORT_80_TCP=tcp://{address}:80",
+        f"WWW_PORT_80_TCP_ADDR={address}",
+        "WWW_PORT_80_TCP_PORT=80",
+        "WWW_PORT_80_TCP_PROTO=tcp",
+        "WWW_NAME=/client/www",
+        "WWW_ENV_GREETING=hi",
+    } <= set(seen)
+    assert json.loads(_ok(cli("inspect", "-f", "{{json .HostConfig.Links}}", "client"))) == ["/web:/client/www"]
+    missing = cli("run", "--link", "nosuch:x", image, "true")
+    assert (missing.returncode, missing.stderr.decode().strip()) == (
+        125,
+        "Error response from daemon: could not get container for nosuch: No such container: nosuch",
+    )
+    _ok(cli("create", "--name", "idle", image, "true"))
+    stopped = cli("run", "--link", "idle", image, "true")
+    assert "Cannot link to a non running container: /idle AS /" in stopped.stderr.decode()
+    elsewhere = _ok(cli("create", "--network", "none", "--link", "web", image, "true"))
+    assert json.loads(_ok(cli("inspect", "-f", "{{json .HostConfig.Links}}", elsewhere)))[0].startswith("/web:/")
+
+
 def test_a_daemon_restart_keeps_a_containers_network_and_duplicates_no_rule(cli: Cli, image: str, root: Path) -> None:
     port = _free_port()
     _ok(cli("network", "create", "keep"))

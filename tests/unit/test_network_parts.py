@@ -12,6 +12,7 @@ from hydock.api_network import PortBinding
 from hydock.errors import Conflict, InvalidArgument
 from hydock.network import claims, ipam, iptables, nftables, published
 from hydock.network import dns_message as dns
+from hydock.network.container_links import link_env, parse_link
 from hydock.network.port_specs import checked_port_bindings, parse_expose, parse_publish, parse_publish_all
 from hydock.network.rules import BridgeRules, PublishedPort, Ruleset, root_tag
 from hydock.network.subnets import pick_subnet
@@ -57,6 +58,46 @@ def test_specs_gather_per_port_and_expose_ranges() -> None:
     assert checked_port_bindings({"80": [PortBinding("", "8080")]}) == {"80/tcp": [PortBinding("", "8080")]}
     with pytest.raises(InvalidArgument, match='invalid port specification: "x/tcp"'):
         checked_port_bindings({"x/tcp": None})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("web", ("web", "web")), ("web:www", ("web", "www")), ("/web:/client/www", ("web", "www"))],
+)
+def test_links_read_as_dockerd_reads_them(text: str, expected: tuple[str, str]) -> None:
+    assert parse_link(text) == expected
+
+
+@pytest.mark.parametrize(("text", "message"), [("", "empty string specified for links"), ("a:b:c", "bad format")])
+def test_bad_links_get_dockers_messages(text: str, message: str) -> None:
+    with pytest.raises(InvalidArgument, match=message):
+        parse_link(text)
+
+
+def test_a_link_gives_dockers_variables() -> None:
+    single = link_env("/db/docker-1", "172.0.17.2", ["6379/tcp"], [])
+    assert single == [
+        "DOCKER_1_PORT=tcp://172.0.17.2:6379",
+        "DOCKER_1_PORT_6379_TCP=tcp://172.0.17.2:6379",
+        "DOCKER_1_PORT_6379_TCP_ADDR=172.0.17.2",
+        "DOCKER_1_PORT_6379_TCP_PORT=6379",
+        "DOCKER_1_PORT_6379_TCP_PROTO=tcp",
+        "DOCKER_1_NAME=/db/docker-1",
+    ]
+    ranged = link_env("/db/docker", "172.0.17.2", ["6381/tcp", "6379/tcp", "6380/tcp"], ["PASSWORD=gordon", "HOME=/"])
+    assert ranged[:7] == [
+        "DOCKER_PORT=tcp://172.0.17.2:6379",
+        "DOCKER_PORT_6379_TCP_START=tcp://172.0.17.2:6379",
+        "DOCKER_PORT_6379_TCP_ADDR=172.0.17.2",
+        "DOCKER_PORT_6379_TCP_PROTO=tcp",
+        "DOCKER_PORT_6379_TCP_PORT_START=6379",
+        "DOCKER_PORT_6379_TCP_END=tcp://172.0.17.2:6381",
+        "DOCKER_PORT_6379_TCP_PORT_END=6381",
+    ]
+    assert "DOCKER_PORT_6381_TCP=tcp://172.0.17.2:6381" in ranged
+    assert ranged[-2:] == ["DOCKER_NAME=/db/docker", "DOCKER_ENV_PASSWORD=gordon"]
+    # The lowest port is the default one, TCP before UDP.
+    assert link_env("/c/dns", "10.0.0.2", ["53/udp", "53/tcp"], [])[0] == "DNS_PORT=tcp://10.0.0.2:53"
 
 
 def test_ipam_hands_out_addresses_serially_and_takes_them_back(tmp_path: Path) -> None:

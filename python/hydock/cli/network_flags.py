@@ -1,5 +1,5 @@
 """The networking flags of `run` and `create` (-p, -P, --expose, --network-alias, --ip, --dns*, --add-host,
---mac-address), checked with the docker CLI's messages and turned into their parts of the create body."""
+--mac-address, --link), checked with the docker CLI's messages and turned into their parts of the create body."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import msgspec
 
 from hydock.api_network import EndpointIPAMConfig, EndpointSettings, NetworkingConfig, PortMap
 from hydock.errors import InvalidArgument
+from hydock.network.container_links import parse_link
 from hydock.network.port_specs import parse_expose, parse_publish_all
 
 NETWORK_OPTIONS = [
@@ -25,6 +26,7 @@ NETWORK_OPTIONS = [
     click.option("--dns-search", multiple=True, help="Set custom DNS search domains"),
     click.option("--dns-option", multiple=True, help="Set DNS options"),
     click.option("--add-host", multiple=True, help="Add a custom host-to-IP mapping (host:ip)"),
+    click.option("--link", multiple=True, help="Add link to another container"),
 ]
 
 
@@ -39,6 +41,7 @@ class NetworkFlags(msgspec.Struct):
     exposed_ports: dict[str, dict]
     networking_config: NetworkingConfig | None
     extra_hosts: list[str]
+    links: list[str]
 
 
 def _extra_host(value: str) -> str:
@@ -62,20 +65,36 @@ def _checked_ip(value: str) -> str:
         raise InvalidArgument(f'invalid argument "{value}" for "--ip" flag: invalid IPv4 address: {value}') from None
 
 
+def _link(value: str) -> str:
+    try:
+        parse_link(value)
+    except InvalidArgument as exc:
+        raise InvalidArgument(f'invalid argument "{value}" for "--link" flag: {exc}') from None
+    return value
+
+
+def _user_defined(network: str) -> bool:
+    return network not in ("", "default", "bridge", "host", "none") and not network.startswith("container:")
+
+
 def network_flags(params: dict[str, Any]) -> NetworkFlags:
     bindings = parse_publish_all(params["publish"])
     if params["network"] == "host" and bindings:
         click.echo("WARNING: Published ports are discarded when using host network mode", err=True)
         bindings = {}
+    links = [_link(value) for value in params["link"]]
     endpoint = EndpointSettings(
         aliases=list(params["network_alias"]) or None,
         ipam_config=EndpointIPAMConfig(ipv4_address=_checked_ip(params["ip"])) if params["ip"] else None,
+        # The docker CLI's: on a user-defined network a link is the endpoint's (dockerd ignores HostConfig's there).
+        links=links if links and _user_defined(params["network"]) else None,
     )
     return NetworkFlags(
         port_bindings=bindings,
         exposed_ports={**parse_expose(params["expose"]), **dict.fromkeys(bindings, {})},
         networking_config=NetworkingConfig({params["network"]: endpoint})
-        if endpoint.aliases or endpoint.ipam_config
+        if endpoint.aliases or endpoint.ipam_config or endpoint.links
         else None,
         extra_hosts=[_extra_host(value) for value in params["add_host"]],
+        links=links,
     )

@@ -192,6 +192,7 @@ def _create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -
         dns_options=list(params["dns_option"]) or None,
         dns_search=list(params["dns_search"]) or None,
         extra_hosts=network.extra_hosts or None,
+        links=network.links or None,
         auto_remove=params["remove"],
         restart_policy=restart_policy_from_text(params["restart"]),
         log_config=_log_config(params["log_driver"], params["log_opt"]),

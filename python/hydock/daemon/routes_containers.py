@@ -133,6 +133,7 @@ def _network_options(body: CreateBody, host: CreateHostConfig) -> dict[str, Any]
         "dns_search": list(host.dns_search or []),
         "dns_options": list(host.dns_options or []),
         "extra_hosts": list(host.extra_hosts or []),
+        "links": list(host.links or []),
     }
 
 

@@ -12,13 +12,14 @@ import shutil
 import socket
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import msgspec
 
 from hydock.api_network import EndpointSettings, NetworkSettings
 from hydock.engine.records import ContainerRecord, RunOptions
-from hydock.errors import Conflict, InvalidArgument, NetworkError
+from hydock.errors import Conflict, InvalidArgument, NetworkError, NotFound
+from hydock.network.container_links import link_env, parse_link
 from hydock.network.store import NetworkStore
 from hydock.runtime.etc_files import Resolver, write_etc_files
 from hydock.store.atomic import write_atomic
@@ -30,6 +31,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("hydock.network")
 SETTINGS_FILE = "network.json"
 _UNWIRED = ("host", "none")
+HOST_NETWORK_AND_LINKS = (
+    "conflicting options: host type networking can't be used with links. This would result in undefined behavior"
+)
+
+
+class Attachment(NamedTuple):
+    """What wiring a container at its start gives its process."""
+
+    namespace: str
+    """The network namespace it must join ("" for a new one, or the host's)."""
+    link_env: list[str]
+    """The variables of its links on the default bridge (`WWW_PORT_80_TCP=tcp://…`)."""
 
 
 class ContainerNetworks(msgspec.Struct):
@@ -47,6 +60,7 @@ def configured_endpoint(network_id: str, asked: EndpointSettings) -> EndpointSet
     """What of an endpoint's settings is the user's to ask: the rest is given at start."""
     return EndpointSettings(
         ipam_config=asked.ipam_config,
+        links=asked.links,
         aliases=asked.aliases,
         network_id=network_id,
         mac_address=asked.mac_address,
@@ -71,6 +85,7 @@ def _conflicts_with_container_mode(options: RunOptions) -> None:
         (options.dns or options.dns_search or options.dns_options, "dns and the network mode"),
         (options.extra_hosts, "custom host-to-IP mapping and the network mode"),
         (any(s.mac_address for s in options.networks.values()), "mac-address and the network mode"),
+        (options.links, "container type network can't be used with links. This would result in undefined behavior"),
     )
     for present, what in checks:
         if present:
@@ -107,6 +122,8 @@ class ContainerNetworking:
     def configure(self, options: RunOptions, resolve_container: Callable[[str], str]) -> tuple[str, NetworkSettings]:
         """The network mode to record and the endpoints configured for it; Docker's errors for what cannot be."""
         mode = _named(options.network)
+        if mode == "host" and options.links:
+            raise InvalidArgument(HOST_NETWORK_AND_LINKS)
         if is_container_mode(mode):
             _conflicts_with_container_mode(options)
             return f"container:{resolve_container(mode.partition(':')[2])}", NetworkSettings()
@@ -126,12 +143,33 @@ class ContainerNetworking:
                     f"container cannot be connected to multiple networks with one of the networks in {record.name} mode"
                 )
             settings = asked.get(name, EndpointSettings())
+            for link in settings.links or []:
+                parse_link(link)
             if record.name == "bridge" and settings.aliases:
                 raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
             if record.name == "bridge" and settings.ipam_config and settings.ipam_config.ipv4_address:
                 raise InvalidArgument("user specified IP address is supported on user defined networks only")
             networks.setdefault(record.name, configured_endpoint(record.id, settings))
         return mode, NetworkSettings(networks=networks)
+
+    def legacy_links(
+        self, mode: str, links: list[str], inspect: Callable[[str], ContainerRecord]
+    ) -> list[tuple[str, str]]:
+        """(linked container's name, alias) of each link dockerd keeps in HostConfig.Links, the linked container
+        checked; none on a user-defined network, whose links are its endpoint's."""
+        if mode not in ("bridge", "none"):
+            return []
+        kept = []
+        for text in links:
+            name, alias = parse_link(text)
+            try:
+                linked = inspect(name)
+            except NotFound as exc:
+                raise InvalidArgument(f"could not get container for {name}: {exc}") from None
+            if linked.host_config.network_mode == "host":
+                raise InvalidArgument(HOST_NETWORK_AND_LINKS)
+            kept.append((linked.name, alias))
+        return kept
 
     def default_hostname(self, mode: str, container_id: str) -> str:
         """The host's name on its network, the joined container's on another's, else the short ID (Docker's)."""
@@ -164,12 +202,17 @@ class ContainerNetworking:
 
     # --- start and exit -------------------------------------------------------------------
 
-    def attach(self, record: ContainerRecord, container_dir: Path, running_pid: Callable[[str], int]) -> str:
-        """Wires the container's network before its process starts; the network namespace it must join ("" for a
-        new one, or the host's)."""
+    def attach(
+        self,
+        record: ContainerRecord,
+        container_dir: Path,
+        running_pid: Callable[[str], int],
+        inspect: Callable[[str], ContainerRecord],
+    ) -> Attachment:
+        """Wires the container's network before its process starts."""
         mode = record.host_config.network_mode
         if mode in _UNWIRED:
-            return ""
+            return Attachment("", [])
         if is_container_mode(mode):
             target = mode.partition(":")[2]
             pid = running_pid(target)
@@ -177,7 +220,7 @@ class ContainerNetworking:
                 raise Conflict(f"cannot join network of a non running container: {target}")
             for name in ("hosts", "resolv.conf", "hostname"):
                 shutil.copyfile(self.root / "containers" / target / name, container_dir / name)
-            return f"/proc/{pid}/ns/net"
+            return Attachment(f"/proc/{pid}/ns/net", [])
         from hydock.network.endpoints import EndpointRequest
 
         host = record.host_config
@@ -193,12 +236,40 @@ class ContainerNetworking:
         )
         settings = self.endpoints.attach(request)
         try:
-            self._write_etc_files(record, container_dir, settings)
+            link_hosts, env = self._default_bridge_links(record, settings, inspect)
+            self._write_etc_files(record, container_dir, settings, link_hosts)
             self.save(container_dir, ContainerNetworks(stored.configured, settings))
         except BaseException:
             self.endpoints.release(record.id)
             raise
-        return settings.sandbox_key
+        return Attachment(settings.sandbox_key, env)
+
+    def _default_bridge_links(
+        self, record: ContainerRecord, settings: NetworkSettings, inspect: Callable[[str], ContainerRecord]
+    ) -> tuple[list[tuple[str, str]], list[str]]:
+        """The /etc/hosts entries (names, address) and the environment that the container's links give it on the
+        default bridge, from the linked containers' addresses at this start (dockerd's legacy links)."""
+        hosts: list[tuple[str, str]] = []
+        env: list[str] = []
+        if "bridge" not in settings.networks:
+            return hosts, env
+        for text in record.host_config.links or []:
+            name, alias = parse_link(text)
+            try:
+                linked = inspect(name)
+            except NotFound:
+                continue  # removed since: the link went with it, as in Docker
+            endpoint = linked.network_settings.networks.get("bridge")
+            if endpoint is None:
+                raise Conflict(f"Cannot link to {linked.name}, as it does not belong to the default network")
+            if not linked.state.running:
+                raise Conflict(f"Cannot link to a non running container: {linked.name} AS {record.name}/{alias}")
+            # Docker's order, the name left out when it is the alias
+            names = [alias, linked.config.hostname, *([linked.name[1:]] if alias != linked.name[1:] else [])]
+            hosts.append((" ".join(names), endpoint.ip_address))
+            exposed = linked.config.exposed_ports or {}
+            env += link_env(f"{record.name}/{alias}", endpoint.ip_address, exposed, linked.config.env)
+        return hosts, env
 
     def started(self, container_id: str, mode: str) -> None:
         """Once the container's processes are in its network namespace they keep it alive, and it dies with them
@@ -210,7 +281,13 @@ class ContainerNetworking:
         except NetworkError as exc:
             log.warning("unpinning the network namespace of %s: %s", container_id[:12], exc)
 
-    def _write_etc_files(self, record: ContainerRecord, container_dir: Path, settings: NetworkSettings) -> None:
+    def _write_etc_files(
+        self,
+        record: ContainerRecord,
+        container_dir: Path,
+        settings: NetworkSettings,
+        link_hosts: list[tuple[str, str]],
+    ) -> None:
         host = record.host_config
         user_defined = [s for name, s in settings.networks.items() if name != "bridge"]
         write_etc_files(
@@ -218,7 +295,7 @@ class ContainerNetworking:
             hostname=record.config.hostname,
             host_network=False,
             addresses=[s.ip_address for s in settings.networks.values()],
-            extra_hosts=self.extra_hosts(host.extra_hosts or []),
+            extra_hosts=[*self.extra_hosts(host.extra_hosts or []), *link_hosts],
             resolver=Resolver(
                 nameservers=host.dns,
                 search=host.dns_search,

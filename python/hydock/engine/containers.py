@@ -10,7 +10,7 @@ import select
 import shutil
 import signal as signal_module
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
@@ -100,13 +100,15 @@ def parse_restart_policy(text: str) -> RestartPolicy:
     return RestartPolicy(name, int(count) if count else 0)
 
 
-def process_env(config: ContainerConfig) -> list[str]:
-    """The first process's environment in Docker's order: PATH, HOSTNAME, TERM=xterm with a tty, then the
-    container's own (whose TERM wins)."""
+def process_env(config: ContainerConfig, link_env: Sequence[str] = ()) -> list[str]:
+    """The first process's environment in Docker's order: PATH, HOSTNAME, TERM=xterm with a tty, the variables of
+    its links, then the container's own (which win over the others)."""
     env = list(config.env)
     path = [env.pop(0)] if env and env[0].startswith("PATH=") else []
-    term = ["TERM=xterm"] if config.tty and not any(e.startswith("TERM=") for e in env) else []
-    return [*path, f"HOSTNAME={config.hostname}", *term, *env]
+    own = {variable.partition("=")[0] for variable in env}
+    term = ["TERM=xterm"] if config.tty and "TERM" not in own else []
+    linked = [variable for variable in link_env if variable.partition("=")[0] not in own]
+    return [*path, f"HOSTNAME={config.hostname}", *term, *linked, *env]
 
 
 def merge_env(image_env: list[str], extra: list[str]) -> list[str]:
@@ -284,6 +286,7 @@ class ContainerService:
         if options.auto_remove and restart_policy.name != "no":
             raise InvalidArgument("can't create 'AutoRemove' container with restart policy")
         network_mode, network_settings = self.networking.configure(options, self.resolve)
+        links = self.networking.legacy_links(network_mode, options.links, self.inspect)
         log_config = checked_log_config(options.log_config)
         if options.healthcheck is not None:
             check_healthcheck(options.healthcheck)
@@ -341,6 +344,7 @@ class ContainerService:
                     dns_options=options.dns_options,
                     dns_search=options.dns_search,
                     extra_hosts=options.extra_hosts or None,
+                    links=[f"{linked}:/{name}/{alias}" for linked, alias in links] or None,
                     restart_policy=restart_policy,
                     log_config=log_config,
                     auto_remove=options.auto_remove,
@@ -429,10 +433,10 @@ class ContainerService:
         if not workdir.is_dir():
             workdir.mkdir(parents=True, exist_ok=True)
         user = resolve_user(merged, config.user)
-        network_namespace = self.networking.attach(record, path, self.running_pid)
+        attachment = self.networking.attach(record, path, self.running_pid, self.inspect)
         inputs = SpecInputs(
             args=[record.path, *record.args],
-            env=process_env(config),
+            env=process_env(config, attachment.link_env),
             terminal=config.tty,
             cwd=cwd,
             user=user,
@@ -441,7 +445,7 @@ class ContainerService:
             container_dir=path,
             cgroup=f"{CGROUP_PARENT}/{record.id}",
             network=host.network_mode,
-            network_namespace=network_namespace,
+            network_namespace=attachment.namespace,
             read_only=host.readonly_rootfs,
             privileged=host.privileged,
             cap_add=host.cap_add or [],

@@ -45,6 +45,9 @@ class HostConfig(msgspec.Struct, rename=docker_name):
     dns_options: list[str] = []
     dns_search: list[str] = []
     extra_hosts: list[str] | None = None
+    links: list[str] | None = None
+    """Links to containers on the default bridge, as `/web:/client/www` (dockerd's form); a user-defined network's
+    are its endpoint's (NetworkSettings.Networks.<net>.Links)."""
     restart_policy: RestartPolicy = msgspec.field(default_factory=RestartPolicy)
     log_config: LogConfig = msgspec.field(default_factory=lambda: LogConfig(config={}))
     auto_remove: bool = False
@@ -171,6 +174,9 @@ class RunOptions(msgspec.Struct, kw_only=True):
     dns_search: list[str] = []
     dns_options: list[str] = []
     extra_hosts: list[str] = []
+    links: list[str] = []
+    """HostConfig.Links, `NAME[:ALIAS]`: kept for the default bridge (and none); ignored on a user-defined network,
+    whose links are asked for in its endpoint settings, as dockerd does."""
     init: bool = False
     privileged: bool = False
     cap_add: list[str] = []

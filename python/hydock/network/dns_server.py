@@ -4,8 +4,9 @@ It listens (UDP and TCP, port 53) on each user-defined network's gateway address
 the resolv.conf of that network's containers: one socket per network and nothing per container, so a container
 start costs it nothing and it comes back with the daemon without entering any namespace. A query is answered for
 the container it comes from (known by its address): the names, aliases and short IDs of the containers on any of
-its networks resolve to their addresses there; other names are forwarded to the container's own `--dns` servers or
-the host's, except from a container whose networks are all internal.
+its networks resolve to their addresses there, and so do the aliases of its own links (`--link web:www`, which no
+other container resolves); other names are forwarded to the container's own `--dns` servers or the host's, except
+from a container whose networks are all internal.
 """
 
 from __future__ import annotations
@@ -57,6 +58,15 @@ class Directory:
         return [r.id for r in self.networks() if any(e.container_id == container_id for e in self.endpoints(r.id))]
 
 
+def _linked_name(requester: str, endpoints: list[EndpointRecord], name: str) -> str:
+    """The name a query for `name` looks up on a network: the linked container's when the requester's endpoint there
+    has a link with this alias (`--link web:www`, which nobody else resolves), else the name itself."""
+    own = next((e for e in endpoints if e.container_id == requester), None)
+    if own is None:
+        return name
+    return next((target.lower() for alias, target in own.links.items() if alias.lower() == name), name)
+
+
 class Resolver:
     def __init__(self, store: NetworkStore) -> None:
         self.store = store
@@ -71,11 +81,13 @@ class Resolver:
         reverse = dns.reverse_address(question.name)
         matches: list[EndpointRecord] = []
         for network in networks:
-            for endpoint in self.directory.endpoints(network):
+            endpoints = self.directory.endpoints(network)
+            name = _linked_name(requester.container_id, endpoints, question.name)
+            for endpoint in endpoints:
                 if reverse is not None:
                     if endpoint.address == reverse:
                         return dns.NOERROR, [dns.ptr_record(endpoint.name)]
-                elif question.name == endpoint.name.lower() or question.name in (a.lower() for a in endpoint.aliases):
+                elif name == endpoint.name.lower() or name in (a.lower() for a in endpoint.aliases):
                     matches.append(endpoint)
         if not matches:
             return None

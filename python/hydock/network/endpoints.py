@@ -19,6 +19,7 @@ import msgspec
 from hydock.api_network import EndpointSettings, NetworkResource, NetworkSettings, PortBinding, PortMap
 from hydock.errors import Conflict, InvalidArgument, NetworkNotFound
 from hydock.network import ipam, links, netns, published
+from hydock.network.container_links import parse_link
 from hydock.network.rules import PublishedPort
 from hydock.network.service import NetworkService, bridge_name, is_bridge, pool_of
 from hydock.network.store import EndpointRecord
@@ -81,7 +82,9 @@ class Endpoints:
             raise InvalidArgument("user specified IP address is supported on user defined networks only")
         pool = pool_of(record)
         address = ipam.allocate(self.store.leases_path(record.id), pool, container_id, wanted, record.name)
-        aliases = [*(settings.aliases or []), container_id[:12]] if _user_defined(record) else []
+        user_defined = _user_defined(record)
+        aliases = [*(settings.aliases or []), container_id[:12]] if user_defined else []
+        linked = {alias: name for name, alias in map(parse_link, settings.links or [])} if user_defined else {}
         endpoint_id = secrets.token_hex(32)
         endpoint = EndpointRecord(
             container_id=container_id,
@@ -94,6 +97,7 @@ class Endpoints:
             host_veth=veth_name(endpoint_id),
             interface=interface,
             aliases=list(dict.fromkeys(aliases)),
+            links=linked,
             dns_servers=dns,
         )
         self.store.save_endpoint(record.id, endpoint)
@@ -260,6 +264,7 @@ class Endpoints:
 def endpoint_settings(record: NetworkResource, endpoint: EndpointRecord, asked: EndpointSettings) -> EndpointSettings:
     return EndpointSettings(
         ipam_config=asked.ipam_config,
+        links=asked.links,
         aliases=endpoint.aliases or None,
         network_id=record.id,
         endpoint_id=endpoint.endpoint_id,

@@ -39,6 +39,8 @@ class EndpointRecord(msgspec.Struct, kw_only=True):
     host_veth: str
     interface: str
     aliases: list[str] = []
+    links: dict[str, str] = {}
+    """Alias to linked container's name (`--link` on a user-defined network): names only this container resolves."""
     dns_servers: list[str] = []
     """The container's own --dns servers, which the embedded DNS server forwards its other queries to."""
 
