@@ -330,16 +330,11 @@ def ps(
 ) -> None:
     """List containers."""
     from hydock.cli.gotemplate import format_objects
+    from hydock.cli.key_value_flags import parse_filters
 
     if latest:
         last = 1
-    wanted: dict[str, list[str]] = {}
-    for item in filters:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise click.UsageError(f"bad format of filter (expected name=value): {item}")
-        wanted.setdefault(key, []).append(value)
-    summaries = api().containers(all=all_ or last >= 0, limit=last, filters=wanted, size=size)
+    summaries = api().containers(all=all_ or last >= 0, limit=last, filters=parse_filters(filters), size=size)
     if quiet:
         for summary in summaries:
             click.echo(summary.id if no_trunc else short_id(summary.id))

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -106,6 +106,29 @@ def for_each_target(names: tuple[str, ...], action: Callable[[str], object]) -> 
         except HydockError as exc:
             click.echo(f"Error response from daemon: {exc}", err=True)
             failed = True
+    if failed:
+        raise click.exceptions.Exit(1)
+
+
+def inspect_each(names: tuple[str, ...], inspect: Callable[[str], Any], fmt: str) -> None:
+    """Docker's multi-target inspect: what was found as one JSON array (or each through the `fmt` template), then
+    each failure; exit 1 if any failed."""
+    found, failed = [], []
+    for name in names:
+        try:
+            found.append(inspect(name))
+        except HydockError as exc:
+            failed.append(str(exc))
+    if fmt:
+        from hydock.cli.gotemplate import format_objects
+
+        click.echo(format_objects(fmt, found), nl=False)
+    else:
+        import json
+
+        click.echo(json.dumps(found, indent=4))
+    for message in failed:
+        click.echo(f"Error response from daemon: {message}", err=True)
     if failed:
         raise click.exceptions.Exit(1)
 

@@ -3,12 +3,12 @@ prints them."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from hydock.cli.context import api, for_each_target
+from hydock.cli.context import api, for_each_target, inspect_each
+from hydock.cli.key_value_flags import key_values, parse_filters
 
 if TYPE_CHECKING:
     from hydock.api_network import NetworkResource
@@ -19,20 +19,6 @@ NETWORK_HEADERS = {
     "Labels": "LABELS", "CreatedAt": "CREATED AT",
 }  # fmt: skip
 NETWORK_TABLE = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
-
-
-def _pairs(values: tuple[str, ...]) -> dict[str, str]:
-    return dict(value.partition("=")[::2] for value in values)
-
-
-def _filters(values: tuple[str, ...]) -> dict[str, list[str]]:
-    wanted: dict[str, list[str]] = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep:
-            raise click.UsageError(f"bad format of filter (expected name=value): {value}")
-        wanted.setdefault(key, []).append(rest)
-    return wanted
 
 
 def display_ports(ports: list[Port]) -> str:
@@ -83,8 +69,8 @@ def create(
         attachable=attachable,
         ipam=IPAM(driver="default", options={}, config=pools),
         enable_ipv6=ipv6,
-        options=_pairs(opt),
-        labels=_pairs(label),
+        options=key_values(opt),
+        labels=key_values(label),
     )
     click.echo(api().create_network(request).id)
 
@@ -111,7 +97,7 @@ def list_networks(quiet: bool, no_trunc: bool, filters: tuple[str, ...], fmt: st
     """List networks."""
     from hydock.cli.gotemplate import format_objects
 
-    networks = sorted(api().networks(_filters(filters)), key=lambda n: n.name)
+    networks = sorted(api().networks(parse_filters(filters)), key=lambda n: n.name)
     if quiet:
         for network in networks:
             click.echo(network.id if no_trunc else network.id[:12])
@@ -129,25 +115,8 @@ def inspect(fmt: str, names: tuple[str, ...]) -> None:
     """Display detailed information on one or more networks."""
     import msgspec
 
-    from hydock.errors import HydockError
-
     client = api()
-    found, failed = [], []
-    for name in names:
-        try:
-            found.append(msgspec.to_builtins(client.inspect_network(name)))
-        except HydockError as exc:
-            failed.append(str(exc))
-    if fmt:
-        from hydock.cli.gotemplate import format_objects
-
-        click.echo(format_objects(fmt, found), nl=False)
-    else:
-        click.echo(json.dumps(found, indent=4))
-    for message in failed:
-        click.echo(f"Error response from daemon: {message}", err=True)
-    if failed:
-        raise click.exceptions.Exit(1)
+    inspect_each(names, lambda name: msgspec.to_builtins(client.inspect_network(name)), fmt)
 
 
 @network_group.command("rm")
@@ -199,7 +168,7 @@ def prune(filters: tuple[str, ...], force: bool) -> None:
     warning = "WARNING! This will remove all custom networks not used by at least one container."
     if not force and not confirm(warning):
         return
-    report = api().prune_networks(_filters(filters))
+    report = api().prune_networks(parse_filters(filters))
     if report.networks_deleted:
         click.echo("Deleted Networks:")
         for name in report.networks_deleted:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from hydock.cli.context import api, exits_1_on_refusal, for_each_target
+from hydock.cli.context import api, exits_1_on_refusal, for_each_target, inspect_each
+from hydock.cli.key_value_flags import key_values, parse_filters
 
 if TYPE_CHECKING:
     from hydock.api_storage import Volume
@@ -18,20 +18,6 @@ VOLUME_HEADERS = {
     "Links": "LINKS", "Size": "SIZE", "CreatedAt": "CREATED",
 }  # fmt: skip
 VOLUME_TABLE = "table {{.Driver}}\t{{.Name}}"
-
-
-def _pairs(values: tuple[str, ...]) -> dict[str, str]:
-    return dict(value.partition("=")[::2] for value in values)
-
-
-def _filters(values: tuple[str, ...]) -> dict[str, list[str]]:
-    wanted: dict[str, list[str]] = {}
-    for value in values:
-        key, sep, rest = value.partition("=")
-        if not sep:
-            raise click.UsageError(f"bad format of filter (expected name=value): {value}")
-        wanted.setdefault(key, []).append(rest)
-    return wanted
 
 
 @click.group("volume")
@@ -52,7 +38,7 @@ def create(name: str, driver: str, label: tuple[str, ...], opt: tuple[str, ...],
     if name and volume:
         raise click.UsageError("Conflicting options: either specify --name or provide positional arg, not both")
     body = VolumeCreateBody(
-        name=name or volume, driver=driver, driver_opts=_pairs(opt) or None, labels=_pairs(label) or None
+        name=name or volume, driver=driver, driver_opts=key_values(opt) or None, labels=key_values(label) or None
     )
     with exits_1_on_refusal():
         click.echo(api().create_volume(body).name)
@@ -67,7 +53,7 @@ def list_volumes(quiet: bool, filters: tuple[str, ...], fmt: str) -> None:
     from hydock.cli.gotemplate import format_objects
 
     with exits_1_on_refusal():
-        volumes = api().volumes(_filters(filters)).volumes
+        volumes = api().volumes(parse_filters(filters)).volumes
     if quiet:
         for volume in volumes:
             click.echo(volume.name)
@@ -101,25 +87,7 @@ def _row(volume: Volume) -> dict[str, Any]:
 @click.argument("names", nargs=-1, required=True)
 def inspect(fmt: str, names: tuple[str, ...]) -> None:
     """Display detailed information on one or more volumes."""
-    from hydock.errors import HydockError
-
-    client = api()
-    found, failed = [], []
-    for name in names:
-        try:
-            found.append(client.inspect_volume(name))
-        except HydockError as exc:
-            failed.append(str(exc))
-    if fmt:
-        from hydock.cli.gotemplate import format_objects
-
-        click.echo(format_objects(fmt, found), nl=False)
-    else:
-        click.echo(json.dumps(found, indent=4))
-    for message in failed:
-        click.echo(f"Error response from daemon: {message}", err=True)
-    if failed:
-        raise click.exceptions.Exit(1)
+    inspect_each(names, api().inspect_volume, fmt)
 
 
 @volume_group.command("rm")
@@ -148,7 +116,7 @@ def prune(all_: bool, filters: tuple[str, ...], force: bool) -> None:
     which = "all local volumes" if all_ else "anonymous local volumes"
     if not force and not confirm(f"WARNING! This will remove {which} not used by at least one container."):
         return
-    wanted = _filters(filters)
+    wanted = parse_filters(filters)
     wanted.setdefault("all", [str(all_).lower()])
     with exits_1_on_refusal():
         report = api().prune_volumes(wanted)
