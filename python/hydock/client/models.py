@@ -13,7 +13,7 @@ from hydock.client.api import APIClient
 from hydock.client.transport import Transport
 from hydock.errors import InvalidArgument
 from hydock.models.backend import Completed
-from hydock.models.containers import ContainerCollection
+from hydock.models.containers import ContainerCollection, start_or_remove
 from hydock.models.images import ImageCollection
 
 if TYPE_CHECKING:
@@ -133,12 +133,7 @@ class ContainerApiBackend:
     ) -> Completed:
         """As docker-py: start, wait, then read the log (so no auto-remove: this removes the container itself)."""
         container_id = self.create(image, command, options)
-        try:
-            self._api.start(container_id)
-        except BaseException:
-            if remove:
-                self._api.remove_container(container_id, force=True)
-            raise
+        start_or_remove(self, container_id, remove=remove)
         exit_code, _ = self.wait(container_id, None)
         attrs = self._api.inspect_container(container_id)
         tty = attrs["Config"]["Tty"]

@@ -85,12 +85,7 @@ class ContainerCollection:
             if remove:
                 kwargs["auto_remove"] = True
             container_id = self._backend.create(image, _command(command), _run_options(kwargs))
-            try:
-                self._backend.start(container_id)
-            except BaseException:
-                if remove:
-                    self._backend.remove(container_id, force=True)
-                raise
+            start_or_remove(self._backend, container_id, remove=remove)
             return Container(self._backend, container_id)
         completed = self._backend.run(
             image, _command(command), _run_options(kwargs), stdout=stdout, stderr=stderr, remove=remove
@@ -105,6 +100,16 @@ class ContainerCollection:
 
     def list(self, all: bool = False) -> builtins.list[Container]:
         return [Container(self._backend, container_id) for container_id in self._backend.ids(all=all)]
+
+
+def start_or_remove(backend: ContainerBackend, container_id: str, *, remove: bool) -> None:
+    """Starts a container just created; one that `run` was to remove is removed if it fails to start."""
+    try:
+        backend.start(container_id)
+    except BaseException:
+        if remove:
+            backend.remove(container_id, force=True)
+        raise
 
 
 def _command(command: str | list[str] | None) -> list[str] | None:
