@@ -1,5 +1,5 @@
 """docker-compose 1.29 (Debian's, on python3-docker) against hydockd: a web server and its client on a user network,
-a named volume, a healthcheck-gated depends_on; up, ps, logs, exec, run, recreate and down -v leaving nothing."""
+a named volume, a healthcheck-gated depends_on, legacy links; up, ps, logs, exec, run, recreate and down -v leaving nothing."""
 
 from __future__ import annotations
 
@@ -63,6 +63,26 @@ volumes:
   site: {}
 """
 
+# Legacy links on the project's network: `www` is web's name for the client alone, not for the bystander.
+LINKED_COMPOSE_FILE = """\
+version: "2.4"
+services:
+  web:
+    image: busybox:latest
+    init: true
+    command: ["sh", "-c", "mkdir /www && echo linked > /www/index.html && exec httpd -f -p 80 -h /www"]
+  client:
+    image: busybox:latest
+    init: true
+    command: ["sh", "-c", "until wget -qO- http://www/; do sleep 0.1; done; exec sleep 3600"]
+    links: ["web:www"]
+  bystander:
+    image: busybox:latest
+    init: true
+    command: ["sleep", "3600"]
+    depends_on: [client]
+"""
+
 
 class Compose:
     """docker-compose run in a project directory against the daemon."""
@@ -122,6 +142,11 @@ def compose(daemon: Daemon, tmp_path: Path) -> Iterator[Compose]:
 @pytest.fixture
 def health_gated(daemon: Daemon, tmp_path: Path) -> Iterator[Compose]:
     yield from _compose(daemon, tmp_path, HEALTH_GATED_COMPOSE_FILE)
+
+
+@pytest.fixture
+def linked(daemon: Daemon, tmp_path: Path) -> Iterator[Compose]:
+    yield from _compose(daemon, tmp_path, LINKED_COMPOSE_FILE)
 
 
 @pytest.fixture
@@ -273,4 +298,24 @@ def test_depends_on_service_healthy(health_gated: Compose, client: Client, daemo
     assert re.search(rf"^{PROJECT}_client_1 .* Exit 0", ps, re.M), ps
     bridge = f"hy-{client.api.inspect_network(f'{PROJECT}_default').id[:12]}"
     compose.ok("down", "-v")
+    assert_nothing_left(client, daemon.root, links_before, bridge)
+
+
+def test_links_name_the_linked_service_for_the_linking_one_only(
+    linked: Compose, client: Client, daemon: Daemon
+) -> None:
+    compose = linked
+    links_before = root_links(daemon.root)
+    compose.ok("up", "-d")
+    _eventually(lambda: "linked" in client_logs(compose), "the client fetched http://www/")
+    (web_id,), (client_id,) = project_containers(client, "web"), project_containers(client, "client")
+    network = f"{PROJECT}_default"
+    address = client.api.inspect_container(web_id)["NetworkSettings"]["Networks"][network]["IPAddress"]
+    linking = client.api.inspect_container(client_id)
+    assert f"{PROJECT}_web_1:www" in linking["NetworkSettings"]["Networks"][network]["Links"]
+    assert linking["HostConfig"]["Links"] is None  # dockerd's: a user network's links are its endpoint's
+    assert address in compose.ok("exec", "-T", "client", "nslookup", "www")
+    assert address not in compose.run("exec", "-T", "bystander", "nslookup", "www").stdout
+    bridge = f"hy-{client.api.inspect_network(network).id[:12]}"
+    compose.ok("down", "-v", "-t", "1")
     assert_nothing_left(client, daemon.root, links_before, bridge)

@@ -8,6 +8,7 @@ import time
 import urllib.request
 
 import docker
+import pytest
 
 from tests.interop.conftest import Daemon
 from tests.interop.test_docker_cli import ok
@@ -90,5 +91,44 @@ def test_docker_py_networks_and_ports(daemon: Daemon) -> None:
         server.remove(force=True)
         network.remove()
         assert [n.name for n in client.networks.list(names=["pynet"])] == []
+    finally:
+        client.close()
+
+
+def test_links_through_the_docker_cli_and_docker_py(daemon: Daemon) -> None:
+    """The docker CLI moves a user network's links into its endpoint settings; docker-py sends HostConfig.Links,
+    which dockerd honours on the default bridge only."""
+    ok(daemon.docker("network", "create", "linked"))
+    ok(daemon.docker("run", "-d", "--name", "web", "--network", "linked", "busybox", "sh", "-c", SERVE))
+    fetch = "for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://www/ && exit 0; sleep 0.2; done; exit 1"
+    linking = ("--network", "linked", "--link", "web:www")
+    assert ok(daemon.docker("run", "--rm", *linking, "busybox", "sh", "-c", fetch)) == "served\n"
+    created = json.loads(
+        ok(daemon.docker("inspect", ok(daemon.docker("create", *linking, "busybox", "true")).strip()))
+    )[0]
+    assert created["HostConfig"]["Links"] is None
+    assert created["NetworkSettings"]["Networks"]["linked"]["Links"] == ["web:www"]
+    missing = daemon.docker("run", "--link", "nosuch:x", "busybox", "true")
+    assert missing.returncode == 125
+    assert b"Error response from daemon: could not get container for nosuch: No such container: nosuch" in (
+        missing.stderr
+    )
+
+    client = docker.DockerClient(base_url=daemon.url, version="auto")
+    try:
+        ok(daemon.docker("run", "-d", "--name", "bridged", "--expose", "80", "busybox", "sh", "-c", SERVE))
+        server = client.containers.get("bridged")
+        address = server.attrs["NetworkSettings"]["IPAddress"]
+        show = "grep -w www /etc/hosts; echo $WWW_NAME $WWW_PORT_80_TCP; " + fetch
+        output = client.containers.run("busybox", ["sh", "-c", show], name="pyclient", links={"bridged": "www"})
+        hosts_line, variables, page = output.decode().splitlines()
+        assert hosts_line.split() == [address, "www", server.attrs["Config"]["Hostname"], "bridged"]
+        assert variables == f"/pyclient/www tcp://{address}:80"
+        assert page == "served"
+        assert client.api.inspect_container("pyclient")["HostConfig"]["Links"] == ["/bridged:/pyclient/www"]
+        with pytest.raises(docker.errors.APIError) as refused:
+            client.containers.create("busybox", "true", links={"nosuch": "x"})
+        assert refused.value.status_code == 400
+        assert "could not get container for nosuch: No such container: nosuch" in str(refused.value)
     finally:
         client.close()
