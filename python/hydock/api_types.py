@@ -69,6 +69,15 @@ def restart_policy_from_text(text: str) -> RestartPolicy | None:
     return RestartPolicy(name, int(count) if count.isdigit() else 0)
 
 
+def restart_policy_text(policy: RestartPolicy | None) -> str:
+    """The API's object as `--restart` spells it: "no", "always", "on-failure:3"..."""
+    if policy is None or not policy.name:
+        return "no"
+    if policy.name == "on-failure" and policy.maximum_retry_count:
+        return f"on-failure:{policy.maximum_retry_count}"
+    return policy.name
+
+
 class LogConfig(msgspec.Struct, rename=docker_name):
     """HostConfig.LogConfig: the logging driver and its options (`--log-driver`, `--log-opt`).
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import msgspec
 
+from hydock.api_network import NetworkingConfig
 from hydock.api_types import CreateBody, CreateHostConfig, HealthcheckBody, restart_policy_from_text
 from hydock.client.api import APIClient
 from hydock.client.transport import Transport
@@ -23,7 +24,9 @@ _CHUNK = 1 << 20
 
 
 def create_body(image: str, command: list[str] | None, options: RunOptions) -> CreateBody:
-    """The engine's run options as the body of POST /containers/create (what hydockd turns back into them)."""
+    """The engine's run options as the body of POST /containers/create: every option, since hydockd turns the body
+    back into them (a round trip tests/unit checks)."""
+    stdio = options.interactive
     host = CreateHostConfig(
         network_mode=options.network,
         auto_remove=options.auto_remove,
@@ -42,6 +45,14 @@ def create_body(image: str, command: list[str] | None, options: RunOptions) -> C
         mounts=options.mounts or None,
         tmpfs=options.tmpfs or None,
         volumes_from=options.volumes_from or None,
+        port_bindings=options.port_bindings or None,
+        publish_all_ports=options.publish_all,
+        dns=options.dns or None,
+        dns_options=options.dns_options or None,
+        dns_search=options.dns_search or None,
+        extra_hosts=options.extra_hosts or None,
+        links=options.links or None,
+        log_config=options.log_config,
     )
     return CreateBody(
         image=image,
@@ -52,10 +63,18 @@ def create_body(image: str, command: list[str] | None, options: RunOptions) -> C
         hostname=options.hostname or "",
         entrypoint=options.entrypoint,
         labels=options.labels or None,
-        attach_stdout=True,
-        attach_stderr=True,
+        volumes={destination: {} for destination in options.volumes} or None,
+        exposed_ports=options.exposed_ports or None,
+        tty=stdio.tty,
+        open_stdin=stdio.open_stdin,
+        stdin_once=stdio.stdin_once,
+        attach_stdin=stdio.attach_stdin,
+        attach_stdout=stdio.attach_stdout,
+        attach_stderr=stdio.attach_stderr,
         host_config=host,
+        networking_config=NetworkingConfig(endpoints_config=options.networks) if options.networks else None,
         healthcheck=HealthcheckBody(**msgspec.structs.asdict(options.healthcheck)) if options.healthcheck else None,
+        shell=options.shell,
     )
 
 

@@ -27,6 +27,7 @@ from hydock.api_types import (
     UpdateResponse,
     WaitError,
     WaitResponse,
+    restart_policy_text,
 )
 from hydock.daemon.attach_session import SessionInput, run_session, terminal_size
 from hydock.daemon.blocking import run_blocking
@@ -84,7 +85,7 @@ def _run_options(body: CreateBody, name: str | None) -> RunOptions:
         cap_drop=list(host.cap_drop or []),
         no_new_privileges=any(o.startswith("no-new-privileges") for o in host.security_opt or []),
         auto_remove=host.auto_remove,
-        restart=_restart_text(host),
+        restart=restart_policy_text(host.restart_policy),
         log_config=host.log_config,
         **_network_options(body, host),
         binds=list(host.binds or []),
@@ -135,15 +136,6 @@ def _network_options(body: CreateBody, host: CreateHostConfig) -> dict[str, Any]
         "extra_hosts": list(host.extra_hosts or []),
         "links": list(host.links or []),
     }
-
-
-def _restart_text(host: CreateHostConfig) -> str:
-    policy = host.restart_policy
-    if policy is None or not policy.name:
-        return "no"
-    if policy.name == "on-failure" and policy.maximum_retry_count:
-        return f"on-failure:{policy.maximum_retry_count}"
-    return policy.name
 
 
 @routes.post("/containers/create")

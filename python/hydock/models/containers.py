@@ -84,7 +84,7 @@ class ContainerCollection:
         if detach:
             if remove:
                 kwargs["auto_remove"] = True
-            container_id = self._backend.create(image, _command(command), _run_options(kwargs))
+            container_id = self._backend.create(image, _command(command), _run_options(kwargs, detach=True))
             start_or_remove(self._backend, container_id, remove=remove)
             return Container(self._backend, container_id)
         completed = self._backend.run(
@@ -116,9 +116,9 @@ def _command(command: str | list[str] | None) -> list[str] | None:
     return ["/bin/sh", "-c", command] if isinstance(command, str) else command
 
 
-def _run_options(kwargs: dict[str, Any]) -> RunOptions:
+def _run_options(kwargs: dict[str, Any], *, detach: bool = False) -> RunOptions:
     # Imported on the first create: RunOptions is the engine's, and loading hydock.engine.records loads the engine,
     # which a Client that only lists, pulls or saves should not pay for.
     from hydock.models.run_arguments import run_options
 
-    return run_options(kwargs)
+    return run_options(kwargs, detach=detach)

@@ -8,8 +8,8 @@ import msgspec
 
 from hydock.api_network import PortBinding, PortMap
 from hydock.api_storage import MountSpec
-from hydock.api_types import LogConfig
-from hydock.engine.records import RunOptions
+from hydock.api_types import LogConfig, RestartPolicy, restart_policy_text
+from hydock.engine.records import Interactive, RunOptions
 from hydock.network.port_specs import port_key
 from hydock.store.records import HealthConfig
 from hydock.units import parse_bytes
@@ -46,11 +46,13 @@ def _network_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
         "dns_search": list(kwargs.pop("dns_search", None) or []),
         "dns_options": list(kwargs.pop("dns_opt", None) or []),
         "extra_hosts": list(extra_hosts),
+        "links": _links(kwargs.pop("links", None)),
     }
 
 
-def run_options(kwargs: dict[str, Any]) -> RunOptions:
-    """docker-py's keyword names to our run options; unknown keywords are an error, not ignored."""
+def run_options(kwargs: dict[str, Any], *, detach: bool = False) -> RunOptions:
+    """docker-py's keyword names to our run options; unknown keywords are an error, not ignored. Like docker-py, a
+    container not run detached is created with its stdout and stderr attached."""
     env = kwargs.pop("environment", None) or []
     if isinstance(env, dict):
         env = [f"{k}={v}" for k, v in env.items()]
@@ -86,6 +88,8 @@ def run_options(kwargs: dict[str, Any]) -> RunOptions:
         tmpfs=_tmpfs(kwargs.pop("tmpfs", None)),
         volumes_from=list(kwargs.pop("volumes_from", None) or []),
         healthcheck=_healthcheck(kwargs.pop("healthcheck", None)),
+        restart=_restart(kwargs.pop("restart_policy", None)),
+        interactive=Interactive(attach_stdout=not detach, attach_stderr=not detach),
     )
     if kwargs:
         raise TypeError(f"unsupported run() arguments: {', '.join(sorted(kwargs))}")
@@ -122,3 +126,14 @@ def _log_config(value: dict[str, Any] | None) -> LogConfig | None:
     if value is None:
         return None
     return LogConfig(value.get("type") or value.get("Type") or "", value.get("config") or value.get("Config"))
+
+
+def _links(links: dict[str, str | None] | list[tuple[str, str | None]] | None) -> list[str]:
+    """docker-py's `links`: {NAME: ALIAS} or (NAME, ALIAS) pairs, a None alias meaning the name itself."""
+    pairs = links.items() if isinstance(links, dict) else links or []
+    return [f"{name}:{alias}" if alias else name for name, alias in pairs]
+
+
+def _restart(policy: dict[str, Any] | None) -> str:
+    """docker-py's restart_policy: {"Name": "on-failure", "MaximumRetryCount": 3}."""
+    return restart_policy_text(msgspec.convert(policy, RestartPolicy) if policy else None)
