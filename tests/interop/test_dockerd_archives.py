@@ -1,5 +1,5 @@
-"""Archives exchanged with a real dockerd, started privately for the test (its own root, socket and containerd
-namespace, no networking), so that it runs wherever dockerd is installed and touches no other Docker."""
+"""Archives exchanged with a real dockerd, started privately for the test (its own root, socket, containerd
+namespace and bridge), so that it runs wherever dockerd is installed and touches no other Docker."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ import pytest
 from tests.integration.leaks import mounts_under
 from tests.interop.conftest import Daemon
 from tests.interop.test_save_load import ok
+
+# The private dockerd's bridge. Not --bridge=none: a dockerd started so deletes the link named docker0, which belongs
+# to the system's dockerd (moby's removeDefaultBridgeInterface), and that dockerd's containers lose their network.
+BRIDGE = "dkr-archives"
 
 
 class PrivateDockerd:
@@ -36,14 +40,18 @@ def dockerd(tmp_path: Path) -> Iterator[PrivateDockerd]:
     private = PrivateDockerd(run_dir)
     log_path = tmp_path / "dockerd.log"
     data_root = tmp_path / "dockerd-data"
-    # The namespaces keep its containers apart from those of a system dockerd sharing the system containerd.
-    argv = [binary, "--data-root", str(data_root), "--exec-root", str(run_dir / "exec"),
-            "--pidfile", str(run_dir / "docker.pid"), "-H", private.url, "--bridge=none", "--iptables=false",
-            "--ip6tables=false", "--containerd-namespace", "hydock-test",
-            "--containerd-plugins-namespace", "hydock-test-plugins"]  # fmt: skip
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=log)
+    system_bridge = _link_exists("docker0")
+    subprocess.run(["ip", "link", "add", BRIDGE, "type", "bridge"], check=True)
+    process = None
     try:
+        subprocess.run(["ip", "addr", "add", "192.0.2.1/24", "dev", BRIDGE], check=True)
+        # The namespaces keep its containers apart from those of a system dockerd sharing the system containerd.
+        argv = [binary, "--data-root", str(data_root), "--exec-root", str(run_dir / "exec"),
+                "--pidfile", str(run_dir / "docker.pid"), "-H", private.url, f"--bridge={BRIDGE}", "--iptables=false",
+                "--ip6tables=false", "--containerd-namespace", "hydock-test",
+                "--containerd-plugins-namespace", "hydock-test-plugins"]  # fmt: skip
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(argv, stdout=log, stderr=log)
         deadline = time.monotonic() + 60
         while private.docker("version").returncode != 0:
             if process.poll() is not None or time.monotonic() > deadline:
@@ -51,12 +59,19 @@ def dockerd(tmp_path: Path) -> Iterator[PrivateDockerd]:
             time.sleep(0.2)
         yield private
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=60)
         # A dockerd that failed to start leaves its data root bind-mounted on itself.
         for mount in reversed(mounts_under(data_root)):
             subprocess.run(["umount", "--lazy", mount], check=True)
         shutil.rmtree(run_dir, ignore_errors=True)
+        subprocess.run(["ip", "link", "del", BRIDGE], check=True)
+    assert _link_exists("docker0") == system_bridge, "the private dockerd took the system dockerd's docker0"
+
+
+def _link_exists(name: str) -> bool:
+    return subprocess.run(["ip", "link", "show", name], capture_output=True).returncode == 0
 
 
 def test_dockerd_loads_and_runs_a_hydock_save(daemon: Daemon, dockerd: PrivateDockerd, tmp_path: Path) -> None:
