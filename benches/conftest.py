@@ -49,8 +49,9 @@ def busybox_tar() -> Path:
 RATIOS = [
     ("hydock Engine run --rm --network none true", "runc run (prepared bundle)"),
     ("hydock Engine run --rm true (default bridge)", "hydock Engine run --rm --network none true"),
-    ("hydock CLI run --rm --network none true", "docker run --rm --network none true"),
-    ("hydock CLI run --rm --network none true", "runc run (prepared bundle)"),
+    ("hydock CLI run --rm true (none)", "docker run --rm true (none)"),
+    ("hydock CLI run --rm true (default bridge)", "docker run --rm true (default bridge)"),
+    ("hydock CLI run --rm true (none)", "runc run (prepared bundle)"),
     ("hydock apply_layer (gzip, 200 MB)", "tar -xzf (gzip, 200 MB)"),
     ("docker CLI -> hydockd run --rm true", "docker CLI -> dockerd run --rm true"),
     ("hydockd run --rm (default bridge)", "dockerd run --rm (default bridge)"),

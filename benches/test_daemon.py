@@ -69,6 +69,10 @@ def test_docker_cli_against_dockerd(benchmark, busybox_tar: Path) -> None:
             capture_output=True,
         )
     argv = ["docker", "run", "--rm", "hydock-bench-busybox:latest", "true"]
+    probe = subprocess.run(argv, env=env, capture_output=True, text=True)
+    if probe.returncode != 0:
+        missing("docker CLI -> dockerd run --rm true", f"dockerd cannot run it here: {probe.stderr.strip()}")
+        return
     benchmark.pedantic(lambda: subprocess.run(argv, env=env, check=True), rounds=30, warmup_rounds=3)
     record(benchmark, "docker CLI -> dockerd run --rm true")
 

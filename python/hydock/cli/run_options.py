@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from hydock.api_types import CreateBody, CreateHostConfig, HealthcheckBody, LogConfig, restart_policy_from_text
 from hydock.durations import DurationError, parse_duration
 from hydock.errors import FlagError, InvalidArgument
+
+if TYPE_CHECKING:
+    from hydock.api_storage import MountSpec
 
 RUN_CONTEXT = {"help_option_names": ["--help"], "allow_interspersed_args": False}
 
@@ -176,13 +179,23 @@ def _memory(text: str) -> int:
         raise FlagError(f'invalid argument "{text}" for "-m, --memory" flag: {exc}') from None
 
 
-def _create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
+def _storage_flags(params: dict[str, Any]) -> tuple[list[str], list[str], list[MountSpec], dict[str, str]]:
+    """-v (binds, anonymous volumes), --mount and --tmpfs. Their parsers (with csv and the size units, ~1 ms) are
+    loaded only when one of them is given."""
+    if not (params["volume"] or params["mount"] or params["tmpfs"]):
+        return [], [], [], {}
     from hydock.cli.mount_flags import parse_mount_flag, split_volume_flags, tmpfs_flags
+
+    binds, anonymous = split_volume_flags(params["volume"])
+    return binds, anonymous, [parse_mount_flag(value) for value in params["mount"]], tmpfs_flags(params["tmpfs"])
+
+
+def _create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -> CreateBody:
     from hydock.cli.network_flags import network_flags
 
     env = [e for path in params["env_file"] for e in _read_env_file(path)] + list(params["env"])
     labels = dict(label.partition("=")[::2] for label in params["label"])
-    binds, anonymous_volumes = split_volume_flags(params["volume"])
+    binds, anonymous_volumes, mounts, tmpfs = _storage_flags(params)
     network = network_flags(params)
     host = CreateHostConfig(
         network_mode=params["network"],
@@ -207,8 +220,8 @@ def _create_body(image: str, command: tuple[str, ...], params: dict[str, Any]) -
         cpu_shares=params["cpu_shares"],
         pids_limit=params["pids_limit"],
         binds=binds or None,
-        mounts=[parse_mount_flag(value) for value in params["mount"]] or None,
-        tmpfs=tmpfs_flags(params["tmpfs"]) or None,
+        mounts=mounts or None,
+        tmpfs=tmpfs or None,
         volumes_from=list(params["volumes_from"]) or None,
     )
     return CreateBody(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import msgspec
@@ -50,7 +50,9 @@ from hydock.client.errors import ProtocolError, raise_for_status
 from hydock.client.streams import STDOUT, demux, json_stream
 from hydock.client.transport import HijackedConnection, QueryValue, Response, Transport
 from hydock.errors import HydockError
-from hydock.registry.auth import AuthConfig, AuthResponse
+
+if TYPE_CHECKING:
+    from hydock.registry.auth import AuthConfig, AuthResponse
 
 Stream = tuple[str, bytes]
 """("stdout" | "stderr", data), as the engine's logs yield them."""
@@ -335,6 +337,8 @@ class APIClient:
         return self._messages(f"/images/{_segment(name)}/push", {"tag": tag or None}, registry_auth)
 
     def login(self, config: AuthConfig) -> AuthResponse:
+        from hydock.registry.auth import AuthResponse  # only `login` needs it: every other command would pay 1 ms
+
         return self._call("POST", "/auth", body=msgspec.json.encode(config)).json(AuthResponse)
 
     def _messages(self, path: str, query: dict[str, Any], registry_auth: str) -> Iterator[JSONMessage]:
