@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from hydock import Engine
+from hydock.api_network import IPAM, IPAMPool, NetworkCreateRequest
+from hydock.errors import Conflict
 from hydock.network import links
 from hydock.network.rules import root_tag
 from hydock.store import DEFAULT_ROOT
@@ -160,3 +163,26 @@ def test_a_killed_roots_networks_are_reclaimed_and_a_live_ones_kept(
         assert firewall_rules(root) == []
         assert _bridges(root) == [busy_bridge]
         assert (_bridges(live_root), firewall_rules(live_root)) == (live_bridges, live_rules)
+
+
+def test_a_pool_chosen_by_a_live_root_is_not_chosen_again_before_its_bridge_is_up(tmp_path: Path) -> None:
+    """An Engine's default bridge comes up with its first bridged container, long after its pool was chosen: a
+    second root choosing meanwhile must not take the same subnet (both bridges would route it, and one loses)."""
+    with scratch_root(tmp_path / "first") as first_root, scratch_root(tmp_path / "second") as second_root:
+        with Engine(first_root) as first, Engine(second_root) as second:
+            first.container_service.networking.service.ready()
+            chosen = ipaddress.IPv4Network(first.network_service.inspect("bridge").ipam.config[0].subnet)
+            assert chosen not in links.route_interfaces(), "the first root's bridge is up: nothing would be shown"
+            created = second.network_service.create(NetworkCreateRequest(name="apart"))
+            for network in (second.network_service.inspect("bridge"), created):
+                subnet = ipaddress.IPv4Network(network.ipam.config[0].subnet)
+                assert not subnet.overlaps(chosen), f"{subnet} ({network.name}) was chosen again"
+            same = NetworkCreateRequest(name="same", ipam=IPAM(config=[IPAMPool(subnet=str(chosen))]))
+            with pytest.raises(Conflict, match="Pool overlaps"):
+                second.network_service.create(same)
+            second.network_service.remove("apart")
+            first.close()
+            # The first root lets go of its networks: its choice is free for the next root that wants it.
+            with scratch_root(tmp_path / "third") as third_root, Engine(third_root) as third:
+                third.container_service.networking.service.ready()
+                assert third.network_service.inspect("bridge").ipam.config[0].subnet == str(chosen)

@@ -131,7 +131,7 @@ def held_flocks(proc_locks: str) -> set[str]:
     return {fields[5] for line in proc_locks.splitlines() if len(fields := line.split()) > 5 and fields[1] == "FLOCK"}
 
 
-def _daemon_alive(root: str, flocks: set[str]) -> bool:
+def daemon_alive(root: str, flocks: set[str]) -> bool:
     """Whether a hydockd holds the root's lock: read from /proc/locks, because trying the lock ourselves could make a
     daemon that is starting at that moment give up."""
     try:
@@ -188,7 +188,7 @@ def reclaim_stale(own_tag: str) -> list[str]:
             # Rules whose root is known neither from a bridge nor from a claim are an older hydock's: nothing can
             # use them any more, since every user now holds a claim.
             root = leftovers.roots.get(tag) or os.pread(fd, 4096, 0).decode()
-            if not (root and _daemon_alive(root, flocks)):
+            if not (root and daemon_alive(root, flocks)):
                 leftovers.take_down(tag)
                 reclaimed.append(tag)
                 log.info("reclaimed the bridges and rules of %s, which nothing uses any more", root or tag)

@@ -18,7 +18,7 @@ from pathlib import Path
 from hydock.api_network import IPAM, IPAMPool, NetworkContainer, NetworkCreateRequest, NetworkResource
 from hydock.errors import Conflict, Forbidden, HydockError, InvalidArgument, NetworkNotFound, NotImplementedYet
 from hydock.filters import matches_filters
-from hydock.network import claims, links
+from hydock.network import claims, links, pool_registry
 from hydock.network.ipam import Pool
 from hydock.network.published import read_registry
 from hydock.network.rules import DEFAULT_ROOT_TAG, BridgeRules, Firewall, Ruleset, choose_firewall, root_tag
@@ -98,7 +98,15 @@ class NetworkService:
         claims.reclaim_stale(self.tag)  # dead roots' bridges would hold their subnets for ever
         routed = [net for net, dev in links.route_interfaces().items() if dev != ignore_bridge]
         ours = [ipaddress.IPv4Network(r.ipam.config[0].subnet) for r in self.store.records() if r.ipam.config]
-        return routed + ours
+        return routed + ours + pool_registry.taken_by_others(self.tag)
+
+    def _choose_subnet(self, taken: list[ipaddress.IPv4Network]) -> ipaddress.IPv4Network:
+        """A free default pool, written down as this root's before anyone else can choose it."""
+        while True:
+            subnet = pick_subnet(taken)
+            if pool_registry.register(subnet, self.tag):
+                return subnet
+            taken.append(subnet)  # another root chose it just now
 
     def _default_bridge_name(self) -> str:
         """hydock0 for the default root; another root's daemon (tests, a second instance) gets a name of its own."""
@@ -115,7 +123,7 @@ class NetworkService:
             return IPAMPool(subnet=str(interface.network), gateway=str(interface.ip))
         if existing is not None and existing.ipam.config:
             return existing.ipam.config[0]
-        subnet = pick_subnet(self._taken_subnets(ignore_bridge=self._default_bridge_name()))
+        subnet = self._choose_subnet(self._taken_subnets(ignore_bridge=self._default_bridge_name()))
         return IPAMPool(subnet=str(subnet), gateway=str(first_host(subnet)))
 
     def ensure_predefined(self) -> None:
@@ -152,6 +160,7 @@ class NetworkService:
         after another engine of this root in the process shut them down)."""
         if not (self._ready and self.claim.held_by(self)):
             self.ensure_predefined()
+            self._register_pools()
             links.enable_forwarding()
             self.sync_rules()
             self._ready = True
@@ -209,6 +218,7 @@ class NetworkService:
     def startup(self) -> None:
         """At daemon start: every bridge up with its address, forwarding on, the rules in place."""
         self.ensure_predefined()
+        self._register_pools()
         links.enable_forwarding()
         for record in self.store.records():
             if is_bridge(record) and record.ipam.config:
@@ -256,7 +266,7 @@ class NetworkService:
         if not asked.subnet:
             if asked.gateway or asked.ip_range:
                 raise InvalidArgument("cannot set a gateway or an IP range without a subnet")
-            subnet = pick_subnet(taken)
+            subnet = self._choose_subnet(taken)
             return IPAMPool(subnet=str(subnet), gateway=str(first_host(subnet)))
         try:
             subnet = ipaddress.IPv4Network(asked.subnet, strict=False)
@@ -264,7 +274,7 @@ class NetworkService:
             raise InvalidArgument(f"invalid subnet {asked.subnet}: want an IPv4 CIDR") from None
         if str(subnet) != asked.subnet:
             raise InvalidArgument(f"invalid subnet {asked.subnet}: it has host bits set (did you mean {subnet}?)")
-        if overlapping(subnet, taken):
+        if overlapping(subnet, taken) or not pool_registry.register(subnet, self.tag):
             raise Conflict("Pool overlaps with other one on this address space")
         gateway = asked.gateway or str(first_host(subnet))
         if ipaddress.IPv4Address(gateway) not in subnet:
@@ -318,6 +328,7 @@ class NetworkService:
             except BaseException:
                 self.store.delete(record.id)
                 links.delete_link(bridge)
+                self._unregister(record)
                 raise
         return record
 
@@ -355,8 +366,21 @@ class NetworkService:
             self.store.delete(record.id)
             links.delete_link(bridge_name(record))
             self._bridges_made.discard(bridge_name(record))
+            self._unregister(record)
             self.sync_rules()
         return record
+
+    def _register_pools(self) -> None:
+        """This root's pools written down (again, after a reboot emptied /run, or as an older hydock chose them)."""
+        for record in self.store.records():
+            if is_bridge(record) and record.ipam.config:
+                subnet = ipaddress.IPv4Network(record.ipam.config[0].subnet)
+                if not pool_registry.register(subnet, self.tag):
+                    log.warning("the subnet %s of network %s is another live hydock root's too", subnet, record.name)
+
+    def _unregister(self, record: NetworkResource) -> None:
+        if record.ipam.config:
+            pool_registry.unregister(ipaddress.IPv4Network(record.ipam.config[0].subnet), self.tag)
 
     def prune(self, wanted: dict[str, list[str]] | None = None) -> list[str]:
         """Removes every user-defined network no running container is attached to; their names."""
