@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 from pathlib import Path
 
 from hydock.network.claims import CLAIMS, daemon_alive, held_flocks
@@ -75,7 +76,8 @@ def register(subnet: ipaddress.IPv4Network, tag: str) -> bool:
     entry = _entry(subnet)
     # Written aside first, then linked in (which fails if the entry exists) or renamed over a dead root's entry:
     # nobody ever reads an entry without its owner.
-    written = entry.with_name(f".{entry.name}.{os.getpid()}")
+    # Named for this call alone: threads of one process (a daemon's, a build's stages) register at once too.
+    written = entry.with_name(f".{entry.name}.{secrets.token_hex(8)}")
     written.write_text(tag)
     try:
         try:
