@@ -3,7 +3,6 @@ stats, top."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import secrets
 import select
@@ -11,7 +10,7 @@ import shutil
 import signal as signal_module
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import msgspec
@@ -46,6 +45,7 @@ from hydock.runtime.shim_control import ShimControl
 from hydock.runtime.users import resolve_user
 from hydock.store import Store
 from hydock.store.atomic import write_atomic
+from hydock.store.file_lock import exclusive_lock
 from hydock.store.records import ContainerConfig as ImageContainerConfig
 from hydock.timeutil import now_rfc3339
 
@@ -227,14 +227,8 @@ class ContainerService:
         records.sort(key=lambda r: r.created, reverse=True)
         return records
 
-    @contextmanager
-    def _locked(self, container_id: str) -> Iterator[None]:
-        fd = os.open(self._path(container_id) / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    def _locked(self, container_id: str) -> AbstractContextManager[None]:
+        return exclusive_lock(self._path(container_id) / ".lock")
 
     def exclusive(self, container_id: str) -> AbstractContextManager[None]:
         """The container's lock, for other services' work that no start may race (`cp` on a stopped container)."""

@@ -3,14 +3,13 @@ and pruned as Docker does, refusing to remove a volume a container uses."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import msgspec
@@ -20,6 +19,7 @@ from hydock.errors import Conflict, InvalidArgument, NotFound, VolumeNotFound
 from hydock.filters import all_labels_match, any_label_matches
 from hydock.store import Store
 from hydock.store.atomic import write_atomic
+from hydock.store.file_lock import exclusive_lock
 
 LOCAL_DRIVER = "local"
 ANONYMOUS_LABEL = "com.docker.volume.anonymous"
@@ -83,16 +83,10 @@ class VolumeService:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._users = users
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self) -> AbstractContextManager[None]:
         """Held while volumes are created or removed, and while a container that uses them is created, so that no
         volume goes away between being found and being recorded as used."""
-        fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+        return exclusive_lock(self.dir / ".lock")
 
     def data_dir(self, name: str) -> Path:
         return self.dir / name / "_data"

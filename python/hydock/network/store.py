@@ -10,11 +10,8 @@ every change to any of them takes.
 
 from __future__ import annotations
 
-import fcntl
-import os
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import msgspec
@@ -22,6 +19,7 @@ import msgspec
 from hydock.api_network import NetworkResource
 from hydock.errors import Conflict, NetworkNotFound
 from hydock.store.atomic import write_atomic
+from hydock.store.file_lock import exclusive_lock
 
 _HEX = set("0123456789abcdef")
 
@@ -54,14 +52,8 @@ class NetworkStore:
         self.dir = root / "networks"
         self.dir.mkdir(parents=True, exist_ok=True)
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+    def locked(self) -> AbstractContextManager[None]:
+        return exclusive_lock(self.dir / ".lock")
 
     # --- networks ---------------------------------------------------------------------------
 

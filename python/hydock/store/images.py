@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import msgspec
@@ -13,6 +10,7 @@ import msgspec
 from hydock.errors import Conflict, ImageNotFound, InvalidReference, NotFound
 from hydock.store.atomic import write_atomic
 from hydock.store.blobs import BlobStore
+from hydock.store.file_lock import exclusive_lock
 from hydock.store.records import ImageConfig, ImageRecord, Manifest
 from hydock.store.reference import Reference, parse_reference
 
@@ -28,15 +26,9 @@ class ImageStore:
         self.blobs = blobs
         self._tags_path = self.dir / "tags.json"
 
-    @contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self) -> AbstractContextManager[None]:
         """Serialise tag and record changes across processes sharing this root."""
-        fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
+        return exclusive_lock(self.dir / ".lock")
 
     def tags(self) -> dict[str, str]:
         """Full reference (docker.io/library/bb:latest) -> image ID."""
