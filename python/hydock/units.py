@@ -36,13 +36,14 @@ def from_human_size(text: str) -> int:
     return int(size) if size < 2**63 else -(2**63)
 
 
-def human_size(size: float) -> str:
-    """Docker's units.HumanSize (decimal, 3 significant digits): 1.23MB, 4.2kB."""
+def human_size(size: float, precision: int = 4) -> str:
+    """Docker's units.HumanSizeWithPrecision (decimal): 1.234MB, 4.2kB; HumanSize is precision 4, and docker stats
+    shows I/O with 3."""
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if size < 1000 or unit == "TB":
-            return f"{size:.4g}{unit}" if unit != "B" else f"{int(size)}B"
+            return f"{size:.{precision}g}{unit}"
         size /= 1000
-    return f"{size:.4g}TB"
+    return f"{size:.{precision}g}TB"
 
 
 def binary_size(size: float) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from hydock.cli.gotemplate_tabwriter import MIN_WIDTH, align_columns
 from hydock.cli.table import short_id
 from hydock.errors import HydockError
-from hydock.units import binary_size
+from hydock.units import binary_size, human_size
 
 if TYPE_CHECKING:
     from hydock.client.api import APIClient
@@ -109,20 +109,11 @@ def _network_io(snapshot: dict[str, Any]) -> str:
     interfaces = (snapshot.get("networks") or {}).values()
     received = sum(interface.get("rx_bytes", 0) for interface in interfaces)
     sent = sum(interface.get("tx_bytes", 0) for interface in interfaces)
-    return f"{_decimal(received)} / {_decimal(sent)}"
+    return f"{human_size(received, 3)} / {human_size(sent, 3)}"
 
 
 def _block_io(snapshot: dict[str, Any]) -> str:
     entries = (snapshot.get("blkio_stats") or {}).get("io_service_bytes_recursive") or []
     read = sum(entry.get("value", 0) for entry in entries if entry.get("op", "").lower() == "read")
     written = sum(entry.get("value", 0) for entry in entries if entry.get("op", "").lower() == "write")
-    return f"{_decimal(read)} / {_decimal(written)}"
-
-
-def _decimal(size: float) -> str:
-    """Docker's units.HumanSizeWithPrecision(size, 3), as docker stats shows I/O: 0B, 1.23kB, 45.6MB."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if size < 1000 or unit == "TB":
-            return f"{size:.3g}{unit}"
-        size /= 1000
-    return f"{size:.3g}TB"
+    return f"{human_size(read, 3)} / {human_size(written, 3)}"
