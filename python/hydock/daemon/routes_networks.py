@@ -63,22 +63,23 @@ async def remove_network(request: web.Request) -> web.Response:
 @routes.post("/networks/{id}/connect")
 async def connect(request: web.Request) -> web.Response:
     body = await decode_body(request, NetworkConnectRequest)
-    networks = _networks(request)
-    await run_blocking(networks.connect, request.match_info["id"], body.container, body.endpoint_config)
-    record = await run_blocking(networks.inspect, request.match_info["id"])
-    container_id = await run_blocking(networks.containers.resolve, body.container)
-    _emit(request, "connect", record.id, {"container": container_id, "name": record.name, "type": record.driver})
-    return web.Response(status=200)
+    await run_blocking(_networks(request).connect, request.match_info["id"], body.container, body.endpoint_config)
+    return await _membership_changed(request, "connect", body.container)
 
 
 @routes.post("/networks/{id}/disconnect")
 async def disconnect(request: web.Request) -> web.Response:
     body = await decode_body(request, NetworkDisconnectRequest)
+    await run_blocking(_networks(request).disconnect, request.match_info["id"], body.container, body.force)
+    return await _membership_changed(request, "disconnect", body.container)
+
+
+async def _membership_changed(request: web.Request, action: str, container: str) -> web.Response:
+    """Docker's network event for a container joining or leaving, and the answer to the request."""
     networks = _networks(request)
-    await run_blocking(networks.disconnect, request.match_info["id"], body.container, body.force)
     record = await run_blocking(networks.inspect, request.match_info["id"])
-    container_id = await run_blocking(networks.containers.resolve, body.container)
-    _emit(request, "disconnect", record.id, {"container": container_id, "name": record.name, "type": record.driver})
+    container_id = await run_blocking(networks.containers.resolve, container)
+    _emit(request, action, record.id, {"container": container_id, "name": record.name, "type": record.driver})
     return web.Response(status=200)
 
 
