@@ -131,14 +131,24 @@ def held_flocks(proc_locks: str) -> set[str]:
     return {fields[5] for line in proc_locks.splitlines() if len(fields := line.split()) > 5 and fields[1] == "FLOCK"}
 
 
-def daemon_alive(root: str, flocks: set[str]) -> bool:
-    """Whether a hydockd holds the root's lock: read from /proc/locks, because trying the lock ourselves could make a
-    daemon that is starting at that moment give up."""
+def current_flocks() -> set[str]:
+    with open("/proc/locks") as proc_locks:
+        return held_flocks(proc_locks.read())
+
+
+def flock_held(path: Path, flocks: set[str]) -> bool:
+    """Whether someone holds a flock on `path`, by `flocks` (of `current_flocks`): read, not tried, because trying a
+    lock ourselves could make its owner, starting or letting go at that moment, give up."""
     try:
-        lock = os.stat(Path(root) / DAEMON_LOCK)
+        info = os.stat(path)
     except OSError:
         return False
-    return f"{os.major(lock.st_dev):02x}:{os.minor(lock.st_dev):02x}:{lock.st_ino}" in flocks
+    return f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}" in flocks
+
+
+def daemon_alive(root: str, flocks: set[str]) -> bool:
+    """Whether a hydockd holds the root's lock."""
+    return flock_held(Path(root) / DAEMON_LOCK, flocks)
 
 
 class _Leftovers:
@@ -177,8 +187,7 @@ def reclaim_stale(own_tag: str) -> list[str]:
     candidates = sorted(tag for tag in (leftovers.tags() | claimed) - {own_tag} if TAG.fullmatch(tag))
     if not candidates:
         return []
-    with open("/proc/locks") as proc_locks:
-        flocks = held_flocks(proc_locks.read())
+    flocks = current_flocks()
     reclaimed = []
     for tag in candidates:
         fd = _locked(CLAIMS / tag, fcntl.LOCK_EX | fcntl.LOCK_NB)

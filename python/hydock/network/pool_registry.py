@@ -15,7 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
-from hydock.network.claims import CLAIMS, daemon_alive, held_flocks
+from hydock.network.claims import CLAIMS, current_flocks, daemon_alive, flock_held
 
 POOLS = Path("/run/hydock/pools")
 
@@ -43,25 +43,20 @@ def _alive(tag: str, flocks: set[str]) -> bool:
     if not tag:
         return False
     claim = CLAIMS / tag
+    if flock_held(claim, flocks):
+        return True
     try:
-        info = os.stat(claim)
         root = claim.read_text()
     except OSError:
         return False
-    held = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}" in flocks
-    return held or (bool(root) and daemon_alive(root, flocks))
-
-
-def _flocks() -> set[str]:
-    with open("/proc/locks") as proc_locks:
-        return held_flocks(proc_locks.read())
+    return bool(root) and daemon_alive(root, flocks)
 
 
 def taken_by_others(tag: str) -> list[ipaddress.IPv4Network]:
     """The subnets that live roots other than `tag` have chosen."""
     if not POOLS.is_dir():
         return []
-    flocks = _flocks()
+    flocks = current_flocks()
     taken = []
     for entry in POOLS.iterdir():
         owner, subnet = _owner(entry), _subnet(entry)
@@ -88,7 +83,7 @@ def register(subnet: ipaddress.IPv4Network, tag: str) -> bool:
         owner = _owner(entry)
         if owner == tag:
             return True
-        if _alive(owner, _flocks()):
+        if _alive(owner, current_flocks()):
             return False
         os.rename(written, entry)
         return _owner(entry) == tag
