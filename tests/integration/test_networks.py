@@ -49,6 +49,16 @@ def _get(url: str) -> str:
         return response.read().decode().strip()
 
 
+def _page(url: str, failure: str) -> str:
+    """The page at `url` once it answers (a published port is wired a moment after the container starts)."""
+    for _ in range(50):
+        try:
+            return _get(url)
+        except OSError:
+            continue
+    pytest.fail(failure)
+
+
 def test_containers_on_a_network_reach_each_other_by_name_and_not_across_networks(cli: Cli, image: str) -> None:
     _ok(cli("network", "create", "front"))
     _ok(cli("network", "create", "back"))
@@ -73,14 +83,7 @@ def test_a_published_port_answers_on_loopback_and_on_the_hosts_address(cli: Cli,
     port = _free_port()
     container = _ok(cli("run", "-d", "-p", f"{port}:80", "-p", "127.0.0.1::81/udp", image, "sh", "-c", SERVE))
     for host in ("127.0.0.1", _host_address()):
-        for _ in range(50):
-            try:
-                assert _get(f"http://{host}:{port}/") == f"hello from {container[:12]}"
-                break
-            except OSError:
-                continue
-        else:
-            pytest.fail(f"nothing answered on {host}:{port}")
+        assert _page(f"http://{host}:{port}/", f"nothing answered on {host}:{port}") == f"hello from {container[:12]}"
     mappings = _ok(cli("port", container)).splitlines()
     assert mappings[0] == f"80/tcp -> 0.0.0.0:{port}"
     assert mappings[1].startswith("81/udp -> 127.0.0.1:")
@@ -220,14 +223,8 @@ def test_a_daemon_restart_keeps_a_containers_network_and_duplicates_no_rule(cli:
     while firewall_rules(root) != before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert firewall_rules(root) == before
-    for _ in range(50):
-        try:
-            assert _get(f"http://127.0.0.1:{port}/").startswith("hello from")
-            break
-        except OSError:
-            continue
-    else:
-        pytest.fail("the published port did not answer after the daemon restart")
+    page = _page(f"http://127.0.0.1:{port}/", "the published port did not answer after the daemon restart")
+    assert page.startswith("hello from")
     table = subprocess.run(["nft", "list", "ruleset"], capture_output=True, text=True).stdout
     assert table.count(f"{port} : ") == 1
     assert _ok(cli("run", "--rm", "--network", "keep", image, "wget", "-qO-", "http://kept/")).startswith("hello")
@@ -287,14 +284,9 @@ def test_iptables_does_the_work_where_nft_is_absent(image: str, root: Path, tmp_
     cli = BackendCli(root, tmp_path / "bin", "iptables")
     port = _free_port()
     _ok(cli("run", "-d", "--name", "old-school", "-p", f"{port}:80", image, "sh", "-c", SERVE))
-    for _ in range(50):
-        try:
-            assert _get(f"http://127.0.0.1:{port}/").startswith("hello from")
-            break
-        except OSError:
-            continue
-    else:
-        pytest.fail("the published port did not answer through iptables")
+    assert _page(f"http://127.0.0.1:{port}/", "the published port did not answer through iptables").startswith(
+        "hello from"
+    )
     nat = subprocess.run(["iptables", "-w", "-t", "nat", "-S"], capture_output=True, text=True).stdout
     assert f"--dport {port} -j DNAT" in nat
     assert not any(line.startswith("table inet") for line in firewall_rules(root))
