@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from pathlib import Path
 
@@ -232,3 +233,32 @@ def test_the_last_holder_of_a_roots_networks_takes_them_down(tmp_path: Path, mon
     with theirs.released() as alone:
         assert alone
     assert not (tmp_path / "hydock_t").exists()
+
+
+def test_dns_answers_for_an_endpoint_written_in_the_same_clock_tick_as_its_last_read(tmp_path: Path) -> None:
+    """The resolver caches the store by directory mtimes, which the kernel stamps from a coarse clock: an endpoint
+    that lands without moving them (here: the mtime put back) is still found, not sent upstream."""
+    from hydock.api_network import NetworkResource
+    from hydock.network import dns_message as dns
+    from hydock.network.dns_server import Resolver
+    from hydock.network.store import EndpointRecord, NetworkStore
+
+    store = NetworkStore(tmp_path)
+    network = NetworkResource(name="front", id="a" * 64, created="2026-01-01T00:00:00Z")
+    store.save(network)
+
+    def endpoint(container: str, name: str, address: str) -> EndpointRecord:
+        return EndpointRecord(container_id=container * 64, name=name, endpoint_id=container * 64, address=address,
+                              prefix_len=24, gateway="10.9.0.1", mac="02:42:0a:09:00:02", host_veth="vethx",
+                              interface="eth0")  # fmt: skip
+
+    store.save_endpoint(network.id, endpoint("c", "client", "10.9.0.2"))
+    resolver = Resolver(store)
+    question = dns.Question(id=1, flags=0, name="web", qtype=dns.TYPE_A, qclass=1, end=0)
+    assert resolver.local_answer(network.id, "10.9.0.2", question) is None  # no web yet: cached as such
+    directory = tmp_path / "networks" / network.id / "endpoints"
+    before = directory.stat()
+    store.save_endpoint(network.id, endpoint("w", "web", "10.9.0.3"))
+    os.utime(directory, ns=(before.st_atime_ns, before.st_mtime_ns))
+    answer = resolver.local_answer(network.id, "10.9.0.2", question)
+    assert answer is not None and answer[0] == dns.NOERROR and answer[1] == [dns.a_record("10.9.0.3")]

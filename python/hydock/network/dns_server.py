@@ -51,6 +51,10 @@ class Directory:
             cached = self._cache[network_id] = (version, self.store.endpoints(network_id))
         return cached[1]
 
+    def forget(self) -> None:
+        self._cache.clear()
+        self._networks = (-1, [])
+
     def requester(self, network_id: str, address: str) -> EndpointRecord | None:
         return next((e for e in self.endpoints(network_id) if e.address == address), None)
 
@@ -74,6 +78,16 @@ class Resolver:
 
     def local_answer(self, network_id: str, client: str, question: dns.Question) -> tuple[int, list[bytes]] | None:
         """(rcode, records) for names of containers the client can see; None to forward the question."""
+        answer = self._local_answer(network_id, client, question)
+        if answer is None or answer[0] == dns.REFUSED:
+            # The directory is cached by the mtimes of the store's directories, which the kernel stamps from a coarse
+            # clock: an endpoint written in the same tick as the last read leaves it stale. A client or a name it
+            # does not know is looked up afresh before the question goes upstream or is refused.
+            self.directory.forget()
+            answer = self._local_answer(network_id, client, question)
+        return answer
+
+    def _local_answer(self, network_id: str, client: str, question: dns.Question) -> tuple[int, list[bytes]] | None:
         requester = self.directory.requester(network_id, client)
         if requester is None:
             return dns.REFUSED, []
