@@ -129,6 +129,28 @@ def test_a_container_started_again_at_once_gets_its_network_again(engine: Engine
     assert container.logs().split() == [b"1"] * 20
 
 
+def _link_address(name: str) -> str:
+    return Path(f"/sys/class/net/{name}/address").read_text().strip()
+
+
+def test_a_bridge_keeps_its_address_as_containers_come_and_go(cli: Cli, image: str) -> None:
+    """Left to the kernel, a bridge takes the lowest address of its ports: a container plugged in later could change
+    the gateway's address under the others' ARP caches and cut them off (their DNS queries among them)."""
+    bridge = f"hy-{_ok(cli('network', 'create', 'steady'))[:12]}"
+    first = _ok(cli("run", "-d", "--network", "steady", image, "sleep", "60"))
+    address = _link_address(bridge)
+    assert Path(f"/sys/class/net/{bridge}/addr_assign_type").read_text().strip() == "3"  # NET_ADDR_SET: pinned
+    assert f"lladdr {address}" in _ok(
+        cli("exec", first, "sh", "-c", "ping -c1 -W2 $(ip route | awk '/default/{print $3}') >/dev/null; ip neigh")
+    )
+    others = [_ok(cli("run", "-d", "--network", "steady", image, "sleep", "60")) for _ in range(3)]
+    ports = [port.name for port in Path(f"/sys/class/net/{bridge}/brif").iterdir()]
+    assert len(ports) == 4 and address not in [_link_address(port) for port in ports]
+    _ok(cli("rm", "-f", first))
+    assert _link_address(bridge) == address
+    _ok(cli("rm", "-f", *others))
+
+
 def test_network_label_filters_need_every_label(cli: Cli) -> None:
     _ok(cli("network", "create", "--label", "a=1", "--label", "b=2", "both"))
     _ok(cli("network", "create", "--label", "a=1", "one"))

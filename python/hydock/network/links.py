@@ -23,6 +23,8 @@ from hydock.errors import NetworkError
 
 MAIN_TABLE = 254
 ALIAS_PREFIX = "hydock "
+ADDRESS_SET = "3"
+"""NET_ADDR_SET in /sys/class/net/*/addr_assign_type: an address given to the link, which the kernel keeps."""
 
 
 def link_alias(root: str) -> str:
@@ -53,9 +55,8 @@ def _index(ipr: IPRoute, name: str) -> int | None:
 
 
 def _write_sysctl(path: str, value: str) -> None:
-    with open(path) as current:
-        if current.read().strip() == value:
-            return
+    if _read(path) == value:
+        return
     with open(path, "w") as target:
         target.write(value)
 
@@ -96,7 +97,7 @@ def ensure_bridge(name: str, gateway: ipaddress.IPv4Interface, alias: str) -> No
     with _netlink(f"bridge {name}") as ipr:
         index = _index(ipr, name)
         if index is None:
-            ipr.link("add", ifname=name, kind="bridge")
+            ipr.link("add", ifname=name, kind="bridge", address=_random_mac())
             index = _index(ipr, name)
             assert index is not None
         else:
@@ -109,6 +110,8 @@ def ensure_bridge(name: str, gateway: ipaddress.IPv4Interface, alias: str) -> No
                 owner = current_alias.removeprefix(ALIAS_PREFIX) or "something other than hydock"
                 raise NetworkError(f"bridge {name} is in use by {owner}", "bridge")
         ipr.link("set", index=index, ifalias=alias)
+        if _read(f"/sys/class/net/{name}/addr_assign_type") != ADDRESS_SET:
+            ipr.link("set", index=index, address=_random_mac())
         wanted = (str(gateway.ip), gateway.network.prefixlen)
         present = {(a.get("address"), a["prefixlen"]) for a in ipr.get_addr(family=socket.AF_INET, index=index)}
         for address, prefix in present - {wanted}:
@@ -119,6 +122,18 @@ def ensure_bridge(name: str, gateway: ipaddress.IPv4Interface, alias: str) -> No
     # Published ports answer on 127.0.0.1 by DNAT to the container: the kernel routes such packets out of the
     # bridge only if it may carry loopback sources.
     _write_sysctl(f"/proc/sys/net/ipv4/conf/{name}/route_localnet", "1")
+
+
+def _random_mac() -> str:
+    """A fixed address for a bridge, as Docker gives each: left to itself the kernel gives a bridge the lowest
+    address of its ports, so plugging in a container can change it under its neighbours' ARP caches, and their packets
+    to the gateway (the embedded DNS server among them) are dropped until the stale entries are probed again."""
+    return "02:42:" + ":".join(f"{byte:02x}" for byte in os.urandom(4))
+
+
+def _read(path: str) -> str:
+    with open(path) as source:
+        return source.read().strip()
 
 
 def exists(name: str) -> bool:
