@@ -1,7 +1,8 @@
 """Benchmarks run side by side with the tools hydock competes with; ratios printed at the end.
 
-Run: python3 -m pytest benches --benchmark-enable (as root). Each competitor that is not on the
-machine is reported as missing in the summary, never silently dropped.
+Run: /opt/hydock/bin/python -m pytest benches --benchmark-enable (as root; the interpreter tools/install.sh
+installs hydock for). Each competitor that is not on the machine is reported as missing in the summary, never
+silently dropped.
 """
 
 from __future__ import annotations

@@ -4,5 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install.sh
+source tools/venv.sh
 cargo test --workspace --exclude hydock-py --quiet
-python3 -m pytest tests "$@"
+"$HYDOCK_VENV/bin/python" -m pytest tests "$@"
