@@ -155,6 +155,17 @@ def transport(daemon: FakeDaemon) -> Iterator[Transport]:
     client.close()
 
 
+@pytest.mark.parametrize("safe", ["", "/:@"])
+def test_percent_encoding_is_urllibs(safe: str) -> None:
+    from urllib.parse import quote
+
+    from hydock.client.transport import percent_encoded
+
+    texts = ["abc123", "a-b.c_d~e", "", "a b", "c/d:e@f", "x?y#z&w=v", "100%", "ünï", "🐳", "A+B", '{"k":["v"]}']
+    for text in texts:
+        assert percent_encoded(text, safe) == quote(text, safe=safe), text
+
+
 def test_query_lists_repeat_keys_bools_are_1_0_and_values_are_escaped(daemon: FakeDaemon, transport: Transport) -> None:
     daemon.routes["/containers/json"] = answer(200, b"[]")
     query: dict[str, QueryValue] = {
@@ -455,14 +466,17 @@ def test_paths_and_headers_cannot_smuggle_lines(daemon: FakeDaemon, transport: T
     assert daemon.seen == []
 
 
-def test_unix_socket_use_imports_neither_ssl_nor_http_client(tmp_path: Path) -> None:
+def test_unix_socket_use_imports_neither_ssl_nor_http_client_nor_url_parsing(tmp_path: Path) -> None:
+    # Measured against what the interpreter had loaded before (site hooks of the machine's may load any of them).
     script = (
         "import sys\n"
+        "before = set(sys.modules)\n"
+        "from hydock.client.api import APIClient\n"
         "from hydock.client.errors import DaemonUnavailable\n"
         "from hydock.client.transport import Transport\n"
-        f"try: Transport('unix://{tmp_path}/none.sock').ping()\n"
+        f"try: APIClient(Transport('unix://{tmp_path}/none.sock')).wait('c0ffee', 'removed')\n"
         "except DaemonUnavailable: pass\n"
-        "print(sorted({'ssl', 'http.client', 'email'} & set(sys.modules)))\n"
+        "print(sorted({'ssl', 'http.client', 'email', 'urllib.parse', 'ipaddress', 'base64'} & set(sys.modules) - before))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(hydock.__file__).parents[1])}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +12,7 @@ import msgspec
 from hydock.api_network import EndpointIPAMConfig, EndpointSettings, NetworkingConfig, PortMap
 from hydock.errors import InvalidArgument
 from hydock.network.container_links import parse_link
-from hydock.network.port_specs import parse_expose, parse_publish_all
+from hydock.network.port_specs import is_ip_address, parse_expose, parse_publish_all
 
 NETWORK_OPTIONS = [
     click.option("-p", "--publish", multiple=True, help="Publish a container's port(s) to the host"),
@@ -48,17 +47,16 @@ def _extra_host(value: str) -> str:
     name, sep, address = value.partition(":")
     if not sep or not name or not address:
         raise InvalidArgument(f'invalid argument "{value}" for "--add-host" flag: bad format for add-host: "{value}"')
-    if address != "host-gateway":
-        try:
-            ipaddress.ip_address(address.strip("[]"))
-        except ValueError:
-            raise InvalidArgument(
-                f'invalid argument "{value}" for "--add-host" flag: invalid IP address in add-host: "{address}"'
-            ) from None
+    if address != "host-gateway" and not is_ip_address(address.strip("[]")):
+        raise InvalidArgument(
+            f'invalid argument "{value}" for "--add-host" flag: invalid IP address in add-host: "{address}"'
+        )
     return value
 
 
 def _checked_ip(value: str) -> str:
+    import ipaddress  # here, as in is_ip_address: only --ip needs it
+
     try:
         return str(ipaddress.IPv4Address(value))
     except ValueError:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import msgspec
 
@@ -48,7 +46,7 @@ from hydock.api_types import (
 )
 from hydock.client.errors import ProtocolError, raise_for_status
 from hydock.client.streams import STDOUT, demux, json_stream
-from hydock.client.transport import HijackedConnection, QueryValue, Response, Transport
+from hydock.client.transport import HijackedConnection, QueryValue, Response, Transport, percent_encoded
 from hydock.errors import HydockError
 
 if TYPE_CHECKING:
@@ -60,7 +58,7 @@ Stream = tuple[str, bytes]
 
 def _segment(name: str) -> str:
     # Image references keep their "/" and ":" (the daemon's image routes match across slashes).
-    return quote(name, safe="/:@")
+    return percent_encoded(name, "/:@")
 
 
 class PendingWait:
@@ -396,6 +394,8 @@ class APIClient:
 
 
 def _path_stat(response: Response) -> PathStat:
+    import base64  # only `cp` and `container stat` read this header
+
     header = response.headers.get(PATH_STAT_HEADER, "")
     try:
         return msgspec.json.decode(base64.b64decode(header), type=PathStat)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-import ipaddress
-
 from hydock.api_network import PortBinding, PortMap
 from hydock.errors import InvalidArgument
 
 PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+def is_ip_address(text: str) -> bool:
+    """Whether `text` is an IPv4 or IPv6 address."""
+    import ipaddress  # here, not at the top: it would cost every `hydock run` a millisecond for a few flags' sake
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _port_range(text: str, what: str) -> tuple[int, int]:
@@ -67,11 +76,8 @@ def parse_publish(spec: str) -> list[tuple[str, PortBinding]]:
     """One `-p` spec as (PORT/PROTO, binding) pairs, in order; Docker's nat.ParsePortSpec rules and messages."""
     rest, proto = split_proto(spec)
     ip, host, container = _split_host(rest)
-    if ip:
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise InvalidArgument(f"invalid IP address: {ip}") from None
+    if ip and not is_ip_address(ip):
+        raise InvalidArgument(f"invalid IP address: {ip}")
     if not container:
         raise InvalidArgument(f"No port specified: {spec}<empty>")
     first, last = _port_range(container, "containerPort")
@@ -124,10 +130,7 @@ def checked_port_bindings(bindings: PortMap | None) -> PortMap:
         for entry in entries or []:
             if entry.host_port:
                 _port_range(entry.host_port, "hostPort")
-            if entry.host_ip:
-                try:
-                    ipaddress.ip_address(entry.host_ip)
-                except ValueError:
-                    raise InvalidArgument(f"invalid IP address: {entry.host_ip}") from None
+            if entry.host_ip and not is_ip_address(entry.host_ip):
+                raise InvalidArgument(f"invalid IP address: {entry.host_ip}")
         checked[f"{port}/{proto}"] = list(entries or [])
     return checked
