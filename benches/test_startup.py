@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import tarfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -60,8 +59,7 @@ def test_cli_run_true(benchmark, engine: Engine, network: str) -> None:
 def runc_bundle(tmp_path_factory: pytest.TempPathFactory, busybox_tar: Path) -> Path:
     bundle = tmp_path_factory.mktemp("runc-bundle")
     (bundle / "rootfs").mkdir()
-    with tarfile.open(busybox_tar) as tar:
-        tar.extractall(bundle / "rootfs", filter="fully_trusted")
+    subprocess.run(["tar", "-xf", str(busybox_tar), "-C", str(bundle / "rootfs")], check=True)
     subprocess.run(["runc", "spec"], cwd=bundle, check=True)
     config = json.loads((bundle / "config.json").read_text())
     config["process"]["terminal"] = False

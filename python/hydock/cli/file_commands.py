@@ -20,7 +20,6 @@ from hydock.cli.cp_paths import (
     copy_info_source_path,
     prepare_archive_copy,
     rebase_name,
-    rebased,
     resolve_local_path,
     split_cp_arg,
     split_path_dir_entry,
@@ -153,30 +152,10 @@ def _check_output_path(path: str) -> None:
 
 
 def _untar(source: io.RawIOBase, directory: str, old: str, new: str, owner: tuple[int, int] | None) -> None:
-    """Unpacks into `directory`, the top entry renamed; nothing may land outside it, even through a symlink the tar
-    itself made, and (as Docker's) a directory is never replaced by a file nor the other way round."""
+    from hydock.cli.cp_extract import extract_confined
 
-    def checked(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo:
-        renamed = member.replace(name=rebased(member.name, old, new), deep=False)
-        if member.islnk():
-            renamed.linkname = rebased(member.linkname, old, new)
-        safe = tarfile.tar_filter(renamed, dest)
-        target = os.path.join(dest, safe.name)
-        if os.path.lexists(target) and not os.path.islink(target):
-            existing_dir = os.path.isdir(target)
-            if existing_dir and not member.isdir():
-                raise LocalError(f'cannot overwrite directory "{target}" with non-directory "{dest}"')
-            if not existing_dir and member.isdir():
-                raise LocalError(f'cannot overwrite non-directory "{target}" with directory "{dest}"')
-        uid, gid = owner if owner is not None else (member.uid, member.gid)
-        # tar_filter's safety checks, without its changes to modes: the files are copied as they are.
-        return safe.replace(mode=member.mode, uid=uid, gid=gid, uname="", gname="", deep=False)
-
-    try:
-        with tarfile.open(fileobj=io.BufferedReader(source, _CHUNK), mode="r|*") as tar:
-            tar.extractall(directory, numeric_owner=True, filter=checked)
-    except tarfile.FilterError as exc:
-        raise LocalError(f"refusing to extract {exc.tarinfo.name!r}: {exc}") from None
+    with tarfile.open(fileobj=io.BufferedReader(source, _CHUNK), mode="r|*") as tar:
+        extract_confined(tar, directory, old, new, owner)
 
 
 def _copy_to_container(
