@@ -219,6 +219,16 @@ def test_a_link_on_the_default_bridge_writes_hosts_and_environment(cli: Cli, ima
         "WWW_ENV_GREETING=hi",
     } <= set(seen)
     assert json.loads(_ok(cli("inspect", "-f", "{{json .HostConfig.Links}}", "client"))) == ["/web:/client/www"]
+    # An exec gets the links' environment too, worked out again each time: none while a linked container is stopped.
+    _ok(cli("run", "-d", "--name", "linking", "--link", "web:www", image, "sleep", "60"))
+    assert f"WWW_PORT_80_TCP_ADDR={address}" in _ok(cli("exec", "linking", "env")).splitlines()
+    _ok(cli("stop", "-t", "0", "web"))
+    refused = cli("exec", "linking", "env")
+    assert (refused.returncode, refused.stderr.decode().strip()) == (
+        1,
+        "Error response from daemon: Cannot link to a non running container: /web AS /linking/www",
+    )
+    _ok(cli("start", "web"))
     missing = cli("run", "--link", "nosuch:x", image, "true")
     assert (missing.returncode, missing.stderr.decode().strip()) == (
         125,

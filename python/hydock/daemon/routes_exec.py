@@ -84,6 +84,9 @@ async def create(request: web.Request) -> web.Response:
     parse_detach_keys(config.detach_keys or DEFAULT_DETACH_KEYS)
     if not record.state.running:
         raise Conflict(f"Container {record.id} is not running")
+    # dockerd works out the links' environment here: a linked container stopped since refuses the exec at once.
+    containers = engine.container_service
+    await run_blocking(containers.networking.link_environment, record, containers.inspect)
     exec_id = os.urandom(32).hex()
     _execs(request)[exec_id] = ExecState(exec_id, record.id, config)
     return json_response(ExecCreated(exec_id), status=201)

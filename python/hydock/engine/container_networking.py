@@ -244,6 +244,12 @@ class ContainerNetworking:
             raise
         return Attachment(settings.sandbox_key, env)
 
+    def link_environment(self, record: ContainerRecord, inspect: Callable[[str], ContainerRecord]) -> list[str]:
+        """The environment that the running container's links give a process it starts now (exec), from the linked
+        containers as they are now: dockerd works it out again for each exec, and refuses one if a linked container
+        has stopped since."""
+        return self._default_bridge_links(record, record.network_settings, inspect)[1]
+
     def _default_bridge_links(
         self, record: ContainerRecord, settings: NetworkSettings, inspect: Callable[[str], ContainerRecord]
     ) -> tuple[list[tuple[str, str]], list[str]]:

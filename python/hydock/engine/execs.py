@@ -48,7 +48,13 @@ class ExecService:
             cwd=config.working_dir or spec.process.cwd,
             user=User(user.uid, user.gid, user.additional_gids or None) if user else spec.process.user,
             # As Docker: TERM=xterm comes with the exec's own tty, not the container's.
-            env=merge_env(process_env(msgspec.structs.replace(record.config, tty=config.tty)), list(config.env or [])),
+            env=merge_env(
+                process_env(
+                    msgspec.structs.replace(record.config, tty=config.tty),
+                    self.containers.networking.link_environment(record, self.containers.inspect),
+                ),
+                list(config.env or []),
+            ),
             terminal=config.tty,
             capabilities=spec.process.capabilities,
             no_new_privileges=spec.process.no_new_privileges,
