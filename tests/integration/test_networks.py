@@ -241,6 +241,19 @@ def test_a_link_on_the_default_bridge_writes_hosts_and_environment(cli: Cli, ima
     assert json.loads(_ok(cli("inspect", "-f", "{{json .HostConfig.Links}}", elsewhere)))[0].startswith("/web:/")
 
 
+def test_links_follow_a_rename_of_either_container(cli: Cli, image: str) -> None:
+    """As dockerd's link index: the link names the renamed containers, and the next start finds them by it."""
+    _ok(cli("run", "-d", "--name", "web", image, "sleep", "60"))
+    _ok(cli("run", "-d", "--name", "client", "--link", "web:www", image, "sleep", "60"))
+    _ok(cli("rename", "web", "web2"))
+    _ok(cli("rename", "client", "client2"))
+    assert json.loads(_ok(cli("inspect", "-f", "{{json .HostConfig.Links}}", "client2"))) == ["/web2:/client2/www"]
+    _ok(cli("restart", "-t", "0", "client2"))
+    address, hostname = _ok(cli("inspect", "-f", "{{.NetworkSettings.IPAddress}} {{.Config.Hostname}}", "web2")).split()
+    assert f"{address}\twww {hostname} web2" in _ok(cli("exec", "client2", "cat", "/etc/hosts")).splitlines()
+    assert "WWW_NAME=/client2/www" in _ok(cli("exec", "client2", "env")).splitlines()
+
+
 def test_a_daemon_restart_keeps_a_containers_network_and_duplicates_no_rule(cli: Cli, image: str, root: Path) -> None:
     port = _free_port()
     _ok(cli("network", "create", "keep"))

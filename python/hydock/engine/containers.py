@@ -122,6 +122,24 @@ def merge_env(image_env: list[str], extra: list[str]) -> list[str]:
     return [f"{k}={v}" for k, v in env.items()]
 
 
+def _renamed_links(
+    links: list[str] | None, *, linked: tuple[str, str] | None = None, linking: tuple[str, str] | None = None
+) -> list[str] | None:
+    """HostConfig.Links (`/web:/client/www`) after a rename (old, new) of the `linked` container or the `linking`
+    one."""
+    if not links:
+        return links
+    renamed = []
+    for link in links:
+        target, _, name = link.partition(":")
+        if linked is not None and target == f"/{linked[0]}":
+            target = f"/{linked[1]}"
+        if linking is not None and name.startswith(f"/{linking[0]}/"):
+            name = f"/{linking[1]}/{name.removeprefix(f'/{linking[0]}/')}"
+        renamed.append(f"{target}:{name}")
+    return renamed
+
+
 def _await_process_end(pid: int, timeout: float | None) -> bool:
     """Sleeps until `pid` exits or `timeout` passes; False at once if there is no such process."""
     try:
@@ -798,13 +816,32 @@ class ContainerService:
                 raise InvalidArgument("Renaming a container with the same name as its current name")
             reserved = self.names.reserve(new_name, container_id)
             record.name = f"/{reserved}"
+            record.host_config.links = _renamed_links(record.host_config.links, linking=(old_name, reserved))
             try:
                 write_atomic(path, msgspec.json.encode(record), durable=False)
             except BaseException:
                 self.names.release(reserved)
                 raise
             self.names.release(old_name)
+        self._follow_rename(container_id, old_name, reserved)
         return self._read_record(container_id)
+
+    def _follow_rename(self, renamed_id: str, old_name: str, new_name: str) -> None:
+        """Links to a renamed container follow it, as dockerd's link index does: HostConfig.Links of the containers
+        linking to it name it anew, and their next start finds it by that name."""
+        for other in self.list_records(all=True):
+            if other.id == renamed_id or not any(
+                link.partition(":")[0] == f"/{old_name}" for link in other.host_config.links or []
+            ):
+                continue
+            with self._locked(other.id):
+                path = self._path(other.id) / "container.json"
+                try:
+                    record = _record_decoder.decode(path.read_bytes())
+                except FileNotFoundError:
+                    continue  # removed meanwhile
+                record.host_config.links = _renamed_links(record.host_config.links, linked=(old_name, new_name))
+                write_atomic(path, msgspec.json.encode(record), durable=False)
 
     def update(
         self,
