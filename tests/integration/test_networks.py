@@ -241,6 +241,19 @@ def test_a_link_on_the_default_bridge_writes_hosts_and_environment(cli: Cli, ima
     assert json.loads(_ok(cli("inspect", "-f", "{{json .HostConfig.Links}}", elsewhere)))[0].startswith("/web:/")
 
 
+def test_a_linking_containers_hosts_follow_the_linked_one_to_its_new_address(cli: Cli, image: str) -> None:
+    """dockerd's parent update: a linked container that starts again rewrites the link's line in the running linking
+    containers' /etc/hosts (which they have bind-mounted: rewritten in place)."""
+    _ok(cli("run", "-d", "--name", "web", image, "sleep", "60"))
+    _ok(cli("run", "-d", "--name", "client", "--link", "web:www", image, "sleep", "60"))
+    before = _ok(cli("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web"))
+    _ok(cli("restart", "-t", "0", "web"))
+    after = _ok(cli("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "web"))
+    assert after != before  # leases are serial: the restart took the next address
+    hosts = _ok(cli("exec", "client", "cat", "/etc/hosts")).splitlines()
+    assert [line.split("\t")[0] for line in hosts if "\twww " in line] == [after]
+
+
 def test_links_follow_a_rename_of_either_container(cli: Cli, image: str) -> None:
     """As dockerd's link index: the link names the renamed containers, and the next start finds them by it."""
     _ok(cli("run", "-d", "--name", "web", image, "sleep", "60"))

@@ -21,7 +21,7 @@ from hydock.engine.records import ContainerRecord, RunOptions
 from hydock.errors import Conflict, InvalidArgument, NetworkError, NotFound
 from hydock.network.container_links import link_env, parse_link
 from hydock.network.store import NetworkStore
-from hydock.runtime.etc_files import Resolver, write_etc_files
+from hydock.runtime.etc_files import Resolver, update_host_address, write_etc_files
 from hydock.store.atomic import write_atomic
 
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ class Attachment(NamedTuple):
     """The network namespace it must join ("" for a new one, or the host's)."""
     link_env: list[str]
     """The variables of its links on the default bridge (`WWW_PORT_80_TCP=tcp://…`)."""
+    bridge_address: str = ""
+    """Its address on the default bridge, if it is on it."""
 
 
 class ContainerNetworks(msgspec.Struct):
@@ -242,7 +244,17 @@ class ContainerNetworking:
         except BaseException:
             self.endpoints.release(record.id)
             raise
-        return Attachment(settings.sandbox_key, env)
+        default = settings.networks.get("bridge")
+        return Attachment(settings.sandbox_key, env, default.ip_address if default is not None else "")
+
+    def update_linking_hosts(self, linked_name: str, address: str, running: list[ContainerRecord]) -> None:
+        """dockerd's parent update: the running containers that link to `linked_name` on the default bridge get its
+        new address in their /etc/hosts."""
+        for parent in running:
+            for text in parent.host_config.links or []:
+                target, _, link_name = text.partition(":")
+                if target == linked_name:
+                    update_host_address(self.root / "containers" / parent.id, link_name.rpartition("/")[2], address)
 
     def link_environment(self, record: ContainerRecord, inspect: Callable[[str], ContainerRecord]) -> list[str]:
         """The environment that the running container's links give a process it starts now (exec), from the linked

@@ -47,7 +47,7 @@ from hydock.store import Store
 from hydock.store.atomic import write_atomic
 from hydock.store.file_lock import exclusive_lock
 from hydock.store.records import ContainerConfig as ImageContainerConfig
-from hydock.timeutil import now_rfc3339
+from hydock.timeutil import ZERO_TIME, now_rfc3339
 
 _record_decoder = msgspec.json.Decoder(ContainerRecord)
 _state_decoder = msgspec.json.Decoder(ContainerState)
@@ -446,6 +446,9 @@ class ContainerService:
             workdir.mkdir(parents=True, exist_ok=True)
         user = resolve_user(merged, config.user)
         attachment = self.networking.attach(record, path, self.running_pid, self.inspect)
+        if attachment.bridge_address and record.state.started_at != ZERO_TIME:
+            # Only a container started before can be linked to by running ones: they need it running to start.
+            self.networking.update_linking_hosts(record.name, attachment.bridge_address, self.list_records())
         inputs = SpecInputs(
             args=[record.path, *record.args],
             env=process_env(config, attachment.link_env),

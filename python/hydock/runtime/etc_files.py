@@ -90,6 +90,16 @@ def hosts_file(
     return text
 
 
+def update_host_address(container_dir: Path, name: str, address: str) -> None:
+    """Points the /etc/hosts lines that begin with `name` at `address` (Docker's etchosts.Update, for a linked container
+    back at a new address); in place, as the running container has the file bind-mounted."""
+    path = container_dir / "hosts"
+    text = path.read_text()
+    updated = re.sub(rf"^\S*(\t{re.escape(name)})(?=[\s.])", lambda m: address + m.group(1), text, flags=re.M)
+    if updated != text:
+        path.write_text(updated)
+
+
 def write_etc_files(
     container_dir: Path,
     *,
