@@ -327,17 +327,14 @@ def prune(everything: bool, force: bool) -> None:
     """Remove build cache."""
     from hydock.cli.context import api
     from hydock.cli.prompts import confirm
-    from hydock.units import human_size
+    from hydock.cli.prune_report import print_deleted, print_reclaimed
 
     warning = "all build cache" if everything else "all dangling build cache"
     if not force and not confirm(f"WARNING! This will remove {warning}."):
         return
     report = api().prune_build_cache(all=everything)
-    if report.caches_deleted:
-        click.echo("Deleted build cache objects:")
-        click.echo("\n".join(report.caches_deleted))
-        click.echo()
-    click.echo(f"Total reclaimed space: {human_size(report.space_reclaimed)}")
+    print_deleted("Deleted build cache objects", report.caches_deleted)
+    print_reclaimed(report.space_reclaimed)
 
 
 def register(group: click.Group) -> None:

@@ -608,17 +608,13 @@ def container_group() -> None:
 def prune(force: bool) -> None:
     """Remove all stopped containers."""
     from hydock.cli.prompts import confirm
-    from hydock.units import human_size
+    from hydock.cli.prune_report import print_deleted, print_reclaimed
 
     if not force and not confirm("WARNING! This will remove all stopped containers."):
         return
     report = api().prune_containers()
-    if report.containers_deleted:
-        click.echo("Deleted Containers:")
-        for container_id in report.containers_deleted:
-            click.echo(container_id)
-        click.echo()
-    click.echo(f"Total reclaimed space: {human_size(report.space_reclaimed)}")
+    print_deleted("Deleted Containers", report.containers_deleted)
+    print_reclaimed(report.space_reclaimed)
 
 
 def register(group: click.Group) -> None:

@@ -164,16 +164,13 @@ def disconnect(force: bool, network: str, container: str) -> None:
 def prune(filters: tuple[str, ...], force: bool) -> None:
     """Remove all unused networks."""
     from hydock.cli.prompts import confirm
+    from hydock.cli.prune_report import print_deleted
 
     warning = "WARNING! This will remove all custom networks not used by at least one container."
     if not force and not confirm(warning):
         return
     report = api().prune_networks(parse_filters(filters))
-    if report.networks_deleted:
-        click.echo("Deleted Networks:")
-        for name in report.networks_deleted:
-            click.echo(name)
-        click.echo()
+    print_deleted("Deleted Networks", report.networks_deleted)
 
 
 network_group.add_command(list_networks, "list")

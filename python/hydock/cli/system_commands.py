@@ -189,6 +189,7 @@ def _print_verbose_usage(usage: DiskUsage) -> None:
 def prune(all_images: bool, force: bool) -> None:
     """Remove unused data: stopped containers and dangling (with -a, unused) images."""
     from hydock.cli.prompts import confirm
+    from hydock.cli.prune_report import print_deleted
 
     images = "all images without at least one container associated to them" if all_images else "all dangling images"
     if not force and not confirm(f"WARNING! This will remove:\n  - all stopped containers\n  - {images}\n"):
@@ -196,15 +197,13 @@ def prune(all_images: bool, force: bool) -> None:
     client = api()
     containers = client.prune_containers()
     images_report = client.prune_images(dangling_only=not all_images)
-    if containers.containers_deleted:
-        click.echo("Deleted Containers:")
-        click.echo("\n".join(containers.containers_deleted) + "\n")
+    print_deleted("Deleted Containers", containers.containers_deleted)
     print_image_prune(images_report.images_deleted, containers.space_reclaimed + images_report.space_reclaimed)
 
 
 def print_image_prune(deleted: list[dict[str, str]] | None, reclaimed: int) -> None:
     """Docker's report of a prune: the untagged and deleted images, then the space reclaimed."""
-    from hydock.units import human_size
+    from hydock.cli.prune_report import print_reclaimed
 
     if deleted:
         click.echo("Deleted Images:")
@@ -212,7 +211,7 @@ def print_image_prune(deleted: list[dict[str, str]] | None, reclaimed: int) -> N
             for kind, subject in action.items():
                 click.echo(f"{kind.lower()}: {subject}")
         click.echo()
-    click.echo(f"Total reclaimed space: {human_size(reclaimed)}")
+    print_reclaimed(reclaimed)
 
 
 def register(group: click.Group) -> None:

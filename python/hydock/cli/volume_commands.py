@@ -111,7 +111,7 @@ def remove(force: bool, names: tuple[str, ...]) -> None:
 def prune(all_: bool, filters: tuple[str, ...], force: bool) -> None:
     """Remove unused local volumes (anonymous ones only, unless -a)."""
     from hydock.cli.prompts import confirm
-    from hydock.units import human_size
+    from hydock.cli.prune_report import print_deleted, print_reclaimed
 
     which = "all local volumes" if all_ else "anonymous local volumes"
     if not force and not confirm(f"WARNING! This will remove {which} not used by at least one container."):
@@ -120,12 +120,8 @@ def prune(all_: bool, filters: tuple[str, ...], force: bool) -> None:
     wanted.setdefault("all", [str(all_).lower()])
     with exits_1_on_refusal():
         report = api().prune_volumes(wanted)
-    if report.volumes_deleted:
-        click.echo("Deleted Volumes:")
-        for name in report.volumes_deleted:
-            click.echo(name)
-        click.echo()
-    click.echo(f"Total reclaimed space: {human_size(report.space_reclaimed)}")
+    print_deleted("Deleted Volumes", report.volumes_deleted)
+    print_reclaimed(report.space_reclaimed)
 
 
 volume_group.add_command(list_volumes, "list")
