@@ -251,10 +251,9 @@ class ContainerNetworking:
         """dockerd's parent update: the running containers that link to `linked_name` on the default bridge get its
         new address in their /etc/hosts."""
         for parent in running:
-            for text in parent.host_config.links or []:
-                target, _, link_name = text.partition(":")
-                if target == linked_name:
-                    update_host_address(self.root / "containers" / parent.id, link_name.rpartition("/")[2], address)
+            for name, alias in map(parse_link, parent.host_config.links or []):
+                if f"/{name}" == linked_name:
+                    update_host_address(self.root / "containers" / parent.id, alias, address)
 
     def link_environment(self, record: ContainerRecord, inspect: Callable[[str], ContainerRecord]) -> list[str]:
         """The environment that the running container's links give a process it starts now (exec), from the linked

@@ -36,6 +36,7 @@ from hydock.engine.records import (
 )
 from hydock.engine.volumes import VolumeService
 from hydock.errors import Conflict, ContainerNotFound, InvalidArgument, NotImplementedYet
+from hydock.network.container_links import parse_link
 from hydock.runtime import native, shim_control
 from hydock.runtime.build_spec import CPU_PERIOD_US, SpecInputs, build_spec
 from hydock.runtime.defaults import DEFAULT_PATH
@@ -834,7 +835,7 @@ class ContainerService:
         linking to it name it anew, and their next start finds it by that name."""
         for other in self.list_records(all=True):
             if other.id == renamed_id or not any(
-                link.partition(":")[0] == f"/{old_name}" for link in other.host_config.links or []
+                parse_link(link)[0] == old_name for link in other.host_config.links or []
             ):
                 continue
             with self._locked(other.id):
